@@ -1,0 +1,41 @@
+# Two commands set up everything on a fresh machine:
+#   make demo   create .venv, install, build, run the demo offline
+#   make test   the same install, then ruff, the CUDA compile check and pytest
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# A CPU-only machine gets the CPU build of torch that lies on disk; a bare `torch` would
+# pull a multi-GB CUDA build. Machines with an NVIDIA GPU take any torch >= 2.10.
+HAS_GPU := $(shell nvidia-smi -L >/dev/null 2>&1 && echo 1)
+TORCH   ?= $(if $(HAS_GPU),torch>=2.10,torch==2.13.0)
+SOURCES := pyproject.toml setup.py $(shell find core/csrc -name '*.cpp' -o -name '*.cu' -o -name '*.h' 2>/dev/null)
+STAMP   := $(VENV)/.triptych-installed
+
+.PHONY: install demo test lint cuda-check bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(SOURCES)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)" setuptools wheel
+	$(PY) -m pip install -q --no-build-isolation -e '.[all,dev]'
+	touch $@
+
+demo: install
+	TRIPTYCH_OFFLINE=1 $(PY) examples/demo.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+cuda-check: install
+	$(PY) tools/check_cuda.py
+
+test: lint cuda-check
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf build $(VENV) core/_C*.so

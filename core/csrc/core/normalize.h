@@ -1,0 +1,19 @@
+// triptych::normalize — shared between the CPU and CUDA kernels.
+#pragma once
+
+#include "common.h"
+
+namespace triptych {
+
+// Validates the arguments and allocates the float output (NCHW- or channels-last
+// memory) for an input of shape (C, H, W) or (N, C, H, W).
+Tensor normalize_allocate_output(
+    const Tensor& image,
+    const std::vector<double>& mean,
+    const std::vector<double>& std,
+    bool channels_last);
+
+// The input, made addressable as (N, C, P) if it is not already.
+Tensor normalize_addressable_input(const Tensor& image, PlaneLayout& layout);
+
+}  // namespace triptych

@@ -1,0 +1,110 @@
+"""The one loader for triptych's compiled ops.
+
+Every op follows the same pattern (see ``docs/adding-an-op.md``):
+
+* its schema is declared in C++ (``core/csrc/<domain>/<op>.cpp``) and repeated in its
+  :class:`OpDef`, where a test checks the two agree;
+* :func:`define_op` is called once per op, from the Python module that owns it;
+* if ``triptych._C`` loaded and holds the op, the fake kernel and autograd formula are
+  registered on the compiled op;
+* otherwise the pure-torch reference is registered under the same name, so callers never
+  branch and ``import triptych`` never fails.
+
+``TRIPTYCH_NO_EXT=1`` forces the fallback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+NAMESPACE = "triptych"
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything Python knows about one op.
+
+    Attributes:
+        name: op name inside the ``triptych`` namespace.
+        schema: the schema string, identical to the one declared in C++.
+        reference: the pure-torch implementation (fallback and test oracle).
+        fake: shape/dtype propagation for the compiled op (``register_fake``).
+        backward / setup_context: autograd formula for the compiled op, if differentiable.
+    """
+
+    name: str
+    schema: str
+    reference: Callable
+    fake: Callable
+    backward: Callable | None = None
+    setup_context: Callable | None = None
+
+
+@dataclass
+class OpStatus:
+    name: str
+    compiled_cpu: bool
+    compiled_cuda: bool
+
+    @property
+    def fell_back(self) -> bool:
+        return not self.compiled_cpu
+
+
+def _load_extension() -> str | None:
+    """Import ``triptych._C``; return why it is unavailable, or None if it loaded."""
+    if os.environ.get("TRIPTYCH_NO_EXT", "0") not in ("", "0"):
+        return "disabled by TRIPTYCH_NO_EXT"
+    try:
+        importlib.import_module("triptych._C")
+    except (ImportError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+EXTENSION_ERROR: str | None = _load_extension()
+_STATUS: dict[str, OpStatus] = {}
+_FALLBACK_LIBRARY: torch.library.Library | None = None
+
+
+def _has_kernel(qualname: str, dispatch_key: str) -> bool:
+    return torch._C._dispatch_has_kernel_for_dispatch_key(qualname, dispatch_key)
+
+
+def _compiled_op_exists(name: str) -> bool:
+    return EXTENSION_ERROR is None and _has_kernel(f"{NAMESPACE}::{name}", "CPU")
+
+
+def define_op(op: OpDef) -> torch._ops.OpOverload:
+    """Make ``torch.ops.triptych.<op.name>`` usable and return its default overload.
+
+    Safe to call more than once for the same op (a module re-import returns the same op).
+    """
+    global _FALLBACK_LIBRARY
+    qualname = f"{NAMESPACE}::{op.name}"
+    if op.name in _STATUS:
+        return getattr(torch.ops.triptych, op.name).default
+    if _compiled_op_exists(op.name):
+        torch.library.register_fake(qualname, op.fake)
+        if op.backward is not None:
+            torch.library.register_autograd(qualname, op.backward, setup_context=op.setup_context)
+        _STATUS[op.name] = OpStatus(op.name, True, _has_kernel(qualname, "CUDA"))
+    else:
+        if _FALLBACK_LIBRARY is None:
+            _FALLBACK_LIBRARY = torch.library.Library(NAMESPACE, "FRAGMENT")
+        _FALLBACK_LIBRARY.define(op.schema)
+        # CompositeImplicitAutograd: autograd, fake tensors and torch.compile all trace
+        # straight through the reference, on every device.
+        _FALLBACK_LIBRARY.impl(op.name, op.reference, "CompositeImplicitAutograd")
+        _STATUS[op.name] = OpStatus(op.name, False, False)
+    return getattr(torch.ops.triptych, op.name).default
+
+
+def op_status() -> list[OpStatus]:
+    """Status of every op defined so far, sorted by name."""
+    return [_STATUS[name] for name in sorted(_STATUS)]

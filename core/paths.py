@@ -1,0 +1,66 @@
+"""Where triptych keeps files, and the environment switches that change its behaviour.
+
+===================== =============================================================
+``TRIPTYCH_HOME``     cache root (default ``~/.cache/triptych``)
+``TRIPTYCH_OFFLINE``  ``1``: never touch the network; missing files are errors
+``TRIPTYCH_MIRROR``   a base URL tried before a resource's own URLs
+``TRIPTYCH_PROGRESS`` ``0``: no progress bars
+``TRIPTYCH_DEVICE``   overrides :func:`triptych.device.default_device`
+``TRIPTYCH_NO_EXT``   ``1``: use the pure-torch ops instead of the compiled library
+===================== =============================================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """True when the environment variable ``name`` is set to something other than 0/false/no/off."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() not in _FALSE
+
+
+def home() -> Path:
+    """The cache root: ``$TRIPTYCH_HOME``, else ``~/.cache/triptych``.
+
+    Example:
+        >>> import os, triptych.paths
+        >>> os.environ["TRIPTYCH_HOME"] = "/tmp/th"
+        >>> str(triptych.paths.home())
+        '/tmp/th'
+        >>> del os.environ["TRIPTYCH_HOME"]
+    """
+    root = os.environ.get("TRIPTYCH_HOME")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "triptych"
+
+
+def datasets_dir() -> Path:
+    """Default root for downloaded datasets: ``home() / "datasets"``."""
+    return home() / "datasets"
+
+
+def weights_dir() -> Path:
+    """Default root for downloaded weights: ``home() / "weights"``."""
+    return home() / "weights"
+
+
+def is_offline() -> bool:
+    """True when ``TRIPTYCH_OFFLINE`` is set: no network calls at all."""
+    return env_flag("TRIPTYCH_OFFLINE")
+
+
+def mirror() -> str | None:
+    """The base URL from ``TRIPTYCH_MIRROR``, without a trailing slash, or None."""
+    value = os.environ.get("TRIPTYCH_MIRROR", "").strip()
+    return value.rstrip("/") or None
+
+
+def progress_enabled(requested: bool = True) -> bool:
+    """Whether to show progress bars: asked for, and not switched off by ``TRIPTYCH_PROGRESS=0``."""
+    return requested and env_flag("TRIPTYCH_PROGRESS", default=True)

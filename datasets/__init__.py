@@ -1,0 +1,1 @@
+"""triptych.datasets: verified downloads, safe extraction, the dataset catalog and the CLI."""
