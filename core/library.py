@@ -73,6 +73,8 @@ _FALLBACK_LIBRARY: torch.library.Library | None = None
 
 
 def _has_kernel(qualname: str, dispatch_key: str) -> bool:
+    if not torch._C._dispatch_has_kernel(qualname):  # the op does not exist at all
+        return False
     return torch._C._dispatch_has_kernel_for_dispatch_key(qualname, dispatch_key)
 
 

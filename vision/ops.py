@@ -1,0 +1,211 @@
+"""Vision compiled ops: ``triptych::resize`` and ``triptych::resized_crop_flip_normalize``.
+
+Each op is defined through :func:`triptych.library.define_op`: the compiled kernels from
+``core/csrc/vision`` when ``triptych._C`` has them, else the pure-torch references below.
+The references are also the test oracles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from triptych.library import OpDef, define_op
+from triptych.ops import _normalize_out_dtype, _per_channel, _to_layout
+
+__all__ = ["resize", "resized_crop_flip_normalize", "INTERPOLATIONS"]
+
+INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
+
+
+def _is_channels_last(x: torch.Tensor) -> bool:
+    if x.dim() == 4:
+        return x.shape[1] > 1 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+    return x.shape[0] > 1 and not x.is_contiguous() and x.permute(1, 2, 0).is_contiguous()
+
+
+def _interpolate_float(x: torch.Tensor, size: Sequence[int], interpolation: str, antialias: bool) -> torch.Tensor:
+    """(N, C, H, W) float -> (N, C, h, w) float, torch's interpolate semantics."""
+    if interpolation == "nearest":
+        return F.interpolate(x, size=list(size), mode="nearest")
+    return F.interpolate(x, size=list(size), mode=interpolation, align_corners=False, antialias=antialias)
+
+
+# --- resize -------------------------------------------------------------------------------
+
+
+def _resize_reference(image: torch.Tensor, size: list[int], interpolation: str = "bilinear", antialias: bool = True) -> torch.Tensor:
+    torch._check(interpolation in INTERPOLATIONS, lambda: f"interpolation must be one of {INTERPOLATIONS}")
+    batched = image.dim() == 4
+    x = image if batched else image.unsqueeze(0)
+    work = x if x.is_floating_point() else x.to(torch.float32)
+    out = _interpolate_float(work, size, interpolation, antialias)
+    if not image.is_floating_point():
+        out = out.round_().clamp_(0, 255).to(image.dtype)
+    out = out if batched else out.squeeze(0)
+    return _to_layout(out, _is_channels_last(image))
+
+
+def _resize_fake(image, size, interpolation="bilinear", antialias=True):
+    out = image.new_empty((*image.shape[:-2], size[0], size[1]))
+    return _to_layout(out, _is_channels_last(image))
+
+
+resize_op = define_op(
+    OpDef(
+        name="resize",
+        schema="resize(Tensor image, int[2] size, str interpolation=\"bilinear\", bool antialias=True) -> Tensor",
+        reference=_resize_reference,
+        fake=_resize_fake,
+    )
+)
+
+
+def resize(image: torch.Tensor, size: Sequence[int], *, interpolation: str = "bilinear", antialias: bool = True) -> torch.Tensor:
+    """Resize ``(C, H, W)`` or ``(N, C, H, W)`` images to ``size`` = (h, w).
+
+    uint8 or float input (uint8 output is rounded and saturated); contiguous or channels-last
+    memory, kept in the output. ``antialias`` filters when downscaling (as PIL and torch's
+    ``interpolate(antialias=True)``); it does nothing for ``"nearest"``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import resize
+        >>> resize(torch.zeros(3, 100, 80, dtype=torch.uint8), (50, 40)).shape
+        torch.Size([3, 50, 40])
+    """
+    _check_image(image, "resize")
+    size = _check_size(size)
+    _check_interpolation(interpolation)
+    return resize_op(image, size, interpolation, bool(antialias))
+
+
+# --- resized_crop_flip_normalize --------------------------------------------------------------
+
+
+def _rcfn_reference(
+    image: torch.Tensor, boxes: torch.Tensor, flips: torch.Tensor, size: list[int],
+    interpolation: str, antialias: bool, mean: list[float], std: list[float], channels_last: bool = False,
+) -> torch.Tensor:
+    batched = image.dim() == 4
+    images = image if batched else image.unsqueeze(0)
+    box_rows = boxes.reshape(-1, 4).tolist()
+    flip_rows = flips.reshape(-1).tolist()
+    torch._check(len(box_rows) == images.shape[0] and len(flip_rows) == images.shape[0],
+                 lambda: "need one crop box and one flip flag per image")
+    out_dtype = _normalize_out_dtype(image.dtype)
+    unit = 1.0 / 255 if image.dtype == torch.uint8 else 1.0
+    outs = []
+    for img, (top, left, height, width), flip in zip(images, box_rows, flip_rows):
+        crop = img[:, top:top + height, left:left + width].unsqueeze(0).to(out_dtype)
+        resized = _interpolate_float(crop, size, interpolation, antialias)[0]
+        if flip:
+            resized = resized.flip(-1)
+        outs.append(resized * unit)
+    out = torch.stack(outs)
+    m = torch.tensor(mean, dtype=out_dtype, device=image.device).view(-1, 1, 1)
+    s = torch.tensor(std, dtype=out_dtype, device=image.device).view(-1, 1, 1)
+    out = (out - m) / s
+    return _to_layout(out if batched else out[0], channels_last)
+
+
+def _rcfn_fake(image, boxes, flips, size, interpolation, antialias, mean, std, channels_last=False):
+    out = image.new_empty((*image.shape[:-2], size[0], size[1]), dtype=_normalize_out_dtype(image.dtype))
+    return _to_layout(out, channels_last)
+
+
+rcfn_op = define_op(
+    OpDef(
+        name="resized_crop_flip_normalize",
+        schema=(
+            "resized_crop_flip_normalize(Tensor image, Tensor boxes, Tensor flips, int[2] size, "
+            "str interpolation, bool antialias, float[] mean, float[] std, bool channels_last=False) -> Tensor"
+        ),
+        reference=_rcfn_reference,
+        fake=_rcfn_fake,
+    )
+)
+
+
+def resized_crop_flip_normalize(
+    image: torch.Tensor,
+    boxes: torch.Tensor | Sequence[int],
+    flips: torch.Tensor | bool,
+    size: Sequence[int],
+    *,
+    interpolation: str = "bilinear",
+    antialias: bool = True,
+    mean: float | Sequence[float] = 0.0,
+    std: float | Sequence[float] = 1.0,
+    channels_last: bool = False,
+) -> torch.Tensor:
+    """Crop -> resize -> optional horizontal flip -> scale/normalize, in one pass.
+
+    Equivalent to ``normalize(to_dtype(hflip?(resize(crop(image, *box), size)), scale=True))``
+    without the intermediate uint8 rounding, so it matches that chain within one uint8 level
+    before normalisation.
+
+    Args:
+        image: uint8 or float ``(C, H, W)`` (or its channels-last/HWC view) or a batch
+            ``(N, C, H, W)`` of same-sized images.
+        boxes: crop boxes ``(top, left, height, width)``: shape ``(4,)`` for one image,
+            ``(N, 4)`` for a batch; inside the image.
+        flips: bool, or a bool tensor ``(N,)``: flip that sample horizontally.
+        size: output (h, w).
+        mean, std: per channel (or one value); uint8 input is first scaled to [0, 1].
+        channels_last: write NHWC memory.
+
+    Returns:
+        float32 ``(C, h, w)`` or ``(N, C, h, w)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import resized_crop_flip_normalize
+        >>> img = torch.randint(0, 256, (3, 64, 48), dtype=torch.uint8)
+        >>> resized_crop_flip_normalize(img, [8, 4, 32, 32], True, (16, 16), mean=0.5, std=0.5).shape
+        torch.Size([3, 16, 16])
+    """
+    _check_image(image, "resized_crop_flip_normalize")
+    size = _check_size(size)
+    _check_interpolation(interpolation)
+    n = image.shape[0] if image.dim() == 4 else 1
+    boxes = torch.as_tensor(boxes, dtype=torch.int64).reshape(-1, 4)
+    flips = torch.as_tensor(flips, dtype=torch.bool).reshape(-1)
+    if boxes.shape[0] != n or flips.shape[0] != n:
+        raise ValueError(f"need {n} crop box(es) and flip flag(s), got {boxes.shape[0]} and {flips.shape[0]}")
+    height, width = image.shape[-2:]
+    top, left, h, w = boxes.unbind(1)
+    if bool(((top < 0) | (left < 0) | (h <= 0) | (w <= 0) | (top + h > height) | (left + w > width)).any()):
+        raise ValueError(f"crop boxes must lie inside the {height}x{width} image, got {boxes.tolist()}")
+    channels = image.shape[-3]
+    mean = _per_channel(mean, channels, "mean")
+    std = _per_channel(std, channels, "std")
+    if any(s == 0 for s in std):
+        raise ValueError(f"std must be non-zero, got {std}")
+    boxes, flips = boxes.to(image.device), flips.to(image.device)
+    return rcfn_op(image, boxes, flips, size, interpolation, bool(antialias), mean, std, bool(channels_last))
+
+
+def _check_image(image: torch.Tensor, name: str) -> None:
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(f"{name} expects a tensor, got {type(image).__name__}")
+    if image.dim() not in (3, 4):
+        raise ValueError(f"{name} expects (C, H, W) or (N, C, H, W), got shape {tuple(image.shape)}")
+    if image.dtype not in (torch.uint8, torch.float32, torch.float64):
+        raise TypeError(f"{name} supports uint8, float32 and float64 images, got {image.dtype}")
+    if image.shape[-1] == 0 or image.shape[-2] == 0:
+        raise ValueError(f"{name}: the image is empty, shape {tuple(image.shape)}")
+
+
+def _check_size(size: Sequence[int] | int) -> list[int]:
+    size = [int(size), int(size)] if isinstance(size, int) else [int(s) for s in size]
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(f"size must be (height, width) of positive integers, got {size}")
+    return size
+
+
+def _check_interpolation(interpolation: str) -> None:
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
