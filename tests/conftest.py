@@ -20,3 +20,12 @@ def seeded_generator() -> torch.Generator:
     """A generator with a fresh random seed per test (printed on failure via the id)."""
     seed = int(torch.randint(0, 2**31 - 1, ()).item())
     return torch.Generator().manual_seed(seed)
+
+
+@pytest.fixture
+def loopback_server(tmp_path_factory):
+    """A :class:`loopback.LoopbackServer` on 127.0.0.1 serving a fresh temp folder (tests/loopback.py)."""
+    from loopback import LoopbackServer
+
+    with LoopbackServer(tmp_path_factory.mktemp("loopback")) as server:
+        yield server

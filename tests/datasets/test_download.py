@@ -1,0 +1,405 @@
+"""download(): every fault from the issue, against the loopback server (tests/loopback.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import multiprocessing
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from loopback import Fault, LoopbackServer, closed_port_url
+
+from triptych.datasets import DownloadError, OfflineError, download, is_verified
+
+dl = importlib.import_module("triptych.datasets.download")
+
+FAST = {"progress": False, "timeout": 2.0, "retries": 2, "backoff": 0.001, "max_backoff": 0.01}
+
+
+def payload(n: int = 256 * 1024) -> tuple[bytes, str]:
+    data = os.urandom(n)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Names in ``folder`` other than published files and their sidecars."""
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name.endswith((".part", ".lock", ".tmp")))
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """The waits download() asked for, recorded instead of slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(dl, "_sleep", recorded.append)
+    return recorded
+
+
+@pytest.fixture(autouse=True)
+def _no_env(monkeypatch):
+    for name in ("TRIPTYCH_OFFLINE", "TRIPTYCH_MIRROR", "TRIPTYCH_PROGRESS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_downloads_verifies_and_publishes(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    path = download(url, tmp_path, sha256=sha, size=len(data), **FAST)
+    assert path == tmp_path / "a.bin"
+    assert path.read_bytes() == data
+    assert leftovers(tmp_path) == []
+    assert loopback_server.stats("a.bin").ranges == [None]
+
+
+def test_second_call_makes_no_request(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    download(url, tmp_path, sha256=sha, **FAST)
+    download(url, tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("a.bin").requests == 1
+
+
+def test_file_changed_on_disk_is_fetched_again(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    path = download(url, tmp_path, sha256=sha, **FAST)
+    path.write_bytes(os.urandom(len(data)))  # same size, other bytes
+    assert download(url, tmp_path, sha256=sha, **FAST).read_bytes() == data
+    assert loopback_server.stats("a.bin").requests == 2
+
+
+def test_drop_mid_body_resumes_with_range(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    cut = len(data) * 2 // 5
+    loopback_server.add_fault("a.bin", Fault.drop(after=cut))
+    path = download(url, tmp_path, sha256=sha, **FAST)
+    assert path.read_bytes() == data
+    stats = loopback_server.stats("a.bin")
+    assert stats.ranges == [None, f"bytes={cut}-"]
+    assert stats.statuses == [200, 206]
+    assert stats.bytes_sent - len(data) < 0.1 * len(data)  # bytes re-sent < 10 %
+    assert leftovers(tmp_path) == []
+
+
+def test_partial_of_an_earlier_run_is_resumed_then_reverified(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    cut = len(data) // 2
+    loopback_server.add_fault("a.bin", Fault.drop(after=cut))
+    loopback_server.add_fault("a.bin", Fault.status_code(503), times=2)
+    with pytest.raises(DownloadError, match="gave up"):
+        download(url, tmp_path, sha256=sha, **FAST)  # dropped, then the retries run out
+    assert not (tmp_path / "a.bin").exists()
+    [partial] = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    assert partial.stat().st_size == cut
+    before = loopback_server.stats("a.bin").bytes_sent
+    path = download(url, tmp_path, sha256=sha, **FAST)  # "the next run"
+    assert path.read_bytes() == data
+    stats = loopback_server.stats("a.bin")
+    assert stats.ranges[-1] == f"bytes={cut}-"
+    assert stats.bytes_sent - before == len(data) - cut
+    assert leftovers(tmp_path) == []
+
+
+def test_corrupt_partial_is_caught_by_the_full_hash_and_redone(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    cut = len(data) // 2
+    loopback_server.add_fault("a.bin", Fault.drop(after=cut))
+    loopback_server.add_fault("a.bin", Fault.status_code(503), times=2)
+    with pytest.raises(DownloadError):
+        download(url, tmp_path, sha256=sha, **FAST)
+    [partial] = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    partial.write_bytes(os.urandom(cut))  # bit rot in the stale partial
+    path = download(url, tmp_path, sha256=sha, **FAST)
+    assert path.read_bytes() == data
+    assert loopback_server.stats("a.bin").ranges[-2:] == [f"bytes={cut}-", None]
+
+
+def test_range_ignored_restarts_from_zero(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    cut = len(data) // 3
+    loopback_server.add_fault("a.bin", Fault.drop(after=cut))
+    loopback_server.add_fault("a.bin", Fault.ignore_range())
+    path = download(url, tmp_path, sha256=sha, **FAST)
+    assert path.read_bytes() == data
+    stats = loopback_server.stats("a.bin")
+    assert stats.statuses == [200, 200]  # the second answer ignored our Range
+    assert stats.bytes_sent == cut + len(data)
+
+
+def test_wrong_bytes_keep_nothing_and_say_which_url(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    loopback_server.add_fault("a.bin", Fault.wrong_bytes())
+    with pytest.raises(DownloadError) as info:
+        download(url, tmp_path, sha256=sha, **FAST)
+    [(source, reason)] = info.value.failures
+    assert source == url
+    assert f"served {len(data)} bytes with sha256" in reason and sha in reason
+    assert url in str(info.value)
+    assert list(tmp_path.iterdir()) == []  # no final file, no temp file, no lock
+
+
+def test_wrong_bytes_on_the_primary_fall_back_to_a_mirror(loopback_server, tmp_path):
+    data, sha = payload()
+    primary = loopback_server.add_file("a.bin", data)
+    mirror = loopback_server.add_file("mirror/a.bin", data)
+    loopback_server.add_fault("a.bin", Fault.wrong_bytes())
+    path = download([primary, mirror], tmp_path, sha256=sha, **FAST)
+    assert path.read_bytes() == data
+    assert loopback_server.stats("mirror/a.bin").requests == 1
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "application/octet-stream"])
+def test_html_page_is_reported_as_such(loopback_server, tmp_path, content_type):
+    data, sha = payload()
+    url = loopback_server.add_file("a.tar.gz", data)
+    loopback_server.add_fault("a.tar.gz", Fault.html(content_type=content_type), times=3)
+    with pytest.raises(DownloadError, match="the server returned a web page, not the file: "
+                                            r"quota or login page\?"):
+        download(url, tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("a.tar.gz").requests == 1  # not retried: it is no glitch
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_503_with_retry_after_is_honoured(loopback_server, tmp_path, waits):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    loopback_server.add_fault("a.bin", Fault.status_code(503, retry_after="7"))
+    assert download(url, tmp_path, sha256=sha, **FAST).read_bytes() == data
+    assert waits == [7.0]
+    assert loopback_server.stats("a.bin").statuses == [503, 200]
+
+
+def test_5xx_and_429_back_off_exponentially_with_jitter(loopback_server, tmp_path, waits):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    for status in (500, 429, 502):
+        loopback_server.add_fault("a.bin", Fault.status_code(status))
+    options = {**FAST, "retries": 3, "backoff": 0.5, "max_backoff": 100.0}
+    assert download(url, tmp_path, sha256=sha, **options).read_bytes() == data
+    assert len(waits) == 3
+    for k, wait in enumerate(waits):
+        assert 0.5 * 2**k / 2 <= wait <= 0.5 * 2**k
+
+
+def test_gives_up_on_a_url_after_the_retries(loopback_server, tmp_path, waits):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    loopback_server.add_fault("a.bin", Fault.status_code(503), times=10)
+    with pytest.raises(DownloadError, match=r"HTTP 503 \(gave up after 2 retries\)"):
+        download(url, tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("a.bin").requests == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dead_first_mirror_moves_to_the_next(loopback_server, tmp_path, waits):
+    data, sha = payload()
+    good = loopback_server.add_file("a.bin", data)
+    dead = closed_port_url("a.bin")
+    path = download([dead, good], tmp_path, sha256=sha, **FAST)
+    assert path.read_bytes() == data
+    assert len(waits) == FAST["retries"]  # the dead one was retried, then left
+
+
+def test_404_is_not_retried_and_is_reported(loopback_server, tmp_path, waits):
+    data, sha = payload()
+    good = loopback_server.add_file("a.bin", data)
+    missing = loopback_server.url("nowhere/a.bin")
+    assert download([missing, good], tmp_path, sha256=sha, **FAST).read_bytes() == data
+    assert loopback_server.stats("nowhere/a.bin").requests == 1
+    assert waits == []
+    with pytest.raises(DownloadError, match=r"HTTP 404 \(not found\)"):
+        download(missing, tmp_path / "other", sha256=sha, **FAST)
+
+
+def test_trickle_past_the_timeout_is_resumed(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    cut = len(data) // 4
+    loopback_server.add_fault("a.bin", Fault.trickle(after=cut, stall=5.0))
+    path = download(url, tmp_path, sha256=sha, **{**FAST, "timeout": 0.3})
+    assert path.read_bytes() == data
+    assert loopback_server.stats("a.bin").ranges == [None, f"bytes={cut}-"]
+
+
+def test_wrong_size_is_refused_before_the_body(loopback_server, tmp_path):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    with pytest.raises(DownloadError, match=f"the server has {len(data)} bytes, expected 100"):
+        download(url, tmp_path, sha256=sha, size=100, **FAST)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plain_redirects_are_followed(loopback_server, tmp_path):
+    data, sha = payload()
+    target = loopback_server.add_file("real/a.bin", data)
+    loopback_server.add_fault("a.bin", Fault.redirect(target))
+    assert download(loopback_server.url("a.bin"), tmp_path, sha256=sha,
+                    **FAST).read_bytes() == data
+
+
+def test_bad_arguments_are_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="64 hex"):
+        download("http://127.0.0.1/a", tmp_path, sha256="abc", **FAST)
+    with pytest.raises(ValueError, match="file name"):
+        download("http://127.0.0.1/a", tmp_path, sha256="0" * 64, filename="../a", **FAST)
+    with pytest.raises(ValueError, match="unsupported URL"):
+        download("ftp://127.0.0.1/a", tmp_path, sha256="0" * 64, **FAST)
+
+
+# ---------------------------------------------------------------------------- offline, mirror
+
+
+@pytest.fixture
+def no_sockets(monkeypatch):
+    """Any attempt to open a network connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a network connection was attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_offline_returns_a_present_file_and_refuses_a_missing_one(
+        loopback_server, tmp_path, monkeypatch):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    download(url, tmp_path, sha256=sha, **FAST)
+    monkeypatch.setenv("TRIPTYCH_OFFLINE", "1")
+    with monkeypatch.context() as m:
+        m.setattr(socket.socket, "connect", lambda *a: pytest.fail("network call offline"))
+        m.setattr(socket, "create_connection", lambda *a, **k: pytest.fail("network call"))
+        assert download(url, tmp_path, sha256=sha, **FAST).read_bytes() == data
+        with pytest.raises(OfflineError, match="TRIPTYCH_OFFLINE=1 is set and .*b.bin is missing"):
+            download(loopback_server.url("b.bin"), tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("a.bin").requests == 1
+    assert loopback_server.stats("b.bin").requests == 0
+
+
+def test_offline_uses_a_local_mirror_folder(tmp_path, monkeypatch, no_sockets):
+    data, sha = payload()
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "a.bin").write_bytes(data)
+    monkeypatch.setenv("TRIPTYCH_OFFLINE", "1")
+    monkeypatch.setenv("TRIPTYCH_MIRROR", str(mirror))
+    path = download("https://example.invalid/a.bin", tmp_path / "out", sha256=sha, **FAST)
+    assert path.read_bytes() == data
+
+
+def test_mirror_is_tried_before_the_listed_urls(loopback_server, tmp_path, monkeypatch):
+    data, sha = payload()
+    listed = loopback_server.add_file("a.bin", data)
+    loopback_server.add_file("mirror/a.bin", data)
+    monkeypatch.setenv("TRIPTYCH_MIRROR", loopback_server.url("mirror/"))
+    download(listed, tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("mirror/a.bin").requests == 1
+    assert loopback_server.stats("a.bin").requests == 0
+
+
+def test_progress_bar_follows_the_switches(loopback_server, tmp_path, monkeypatch, capsys):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+    monkeypatch.setenv("TRIPTYCH_PROGRESS", "1")  # force a bar although stderr is no TTY
+    download(url, tmp_path / "1", sha256=sha, **{**FAST, "progress": True})
+    assert "a.bin" in capsys.readouterr().err
+    monkeypatch.setenv("TRIPTYCH_PROGRESS", "0")
+    download(url, tmp_path / "2", sha256=sha, **{**FAST, "progress": True})
+    assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------------------------- https
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.fixture
+def https_server(tmp_path_factory, certificate):
+    with LoopbackServer(tmp_path_factory.mktemp("tls-root"), tls=certificate) as server:
+        yield server
+
+
+def test_certificates_are_verified(https_server, tmp_path, certificate, monkeypatch):
+    data, sha = payload()
+    url = https_server.add_file("a.bin", data)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with pytest.raises(DownloadError, match="TLS error"):
+        download(url, tmp_path, sha256=sha, **FAST)  # self-signed: not trusted
+    assert https_server.stats("a.bin").requests == 0
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])  # now it is trusted
+    assert download(url, tmp_path, sha256=sha, **FAST).read_bytes() == data
+
+
+def test_https_never_falls_back_to_http(https_server, loopback_server, tmp_path, certificate,
+                                        monkeypatch):
+    data, sha = payload()
+    plain = loopback_server.add_file("a.bin", data)
+    https_server.add_fault("a.bin", Fault.redirect(plain))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
+    with pytest.raises(DownloadError, match="refused a redirect from https"):
+        download(https_server.url("a.bin"), tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("a.bin").requests == 0
+
+
+# ------------------------------------------------------------------------ many processes
+
+
+def _download_in_child(url, dest, sha, barrier, out):
+    barrier.wait()  # start together
+    try:
+        path = download(url, dest, sha256=sha, **FAST)
+        ok = path.read_bytes() == open(out.parent / "expected", "rb").read()
+        out.write_text(f"{path}\n{ok}\n")
+    except BaseException as exc:
+        out.write_text(f"error\n{exc!r}\n")
+        os._exit(1)
+    os._exit(0)
+
+
+def test_eight_processes_share_one_transfer(loopback_server, tmp_path):
+    data, sha = payload(4 * 1024 * 1024)
+    url = loopback_server.add_file("big.bin", data)
+    # The one transfer stalls for a while, so that all eight are asking at the same time.
+    loopback_server.add_fault("big.bin", Fault.trickle(after=len(data) // 2, stall=0.5))
+    (tmp_path / "expected").write_bytes(data)
+    dest = tmp_path / "dest"
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(8)
+    outs = [tmp_path / f"out{i}.txt" for i in range(8)]
+    procs = [ctx.Process(target=_download_in_child, args=(url, dest, sha, barrier, out))
+             for out in outs]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0] * 8, [o.read_text() for o in outs if o.exists()]
+    results = [o.read_text().split() for o in outs]
+    assert {r[0] for r in results} == {str(dest / "big.bin")}
+    assert all(r[1] == "True" for r in results)
+    stats = loopback_server.stats("big.bin")
+    assert stats.requests == 1 and stats.bytes_sent == len(data)  # one transfer
+    assert leftovers(dest) == []
+    assert is_verified(dest / "big.bin", sha, rehash=True)
