@@ -509,6 +509,7 @@ def _copy_local(url: str, part: _Partial, *, size, bar) -> None:
 
 def _session():
     import requests
+
     from triptych import __version__
 
     session = requests.Session()

@@ -282,7 +282,10 @@ def _extract_tar(archive: Path, root: Path, limits: _Limits, bar) -> bool:
                         _check_symlink(root, dest, member.linkname, member.name)
                         has_links = True
                     elif member.islnk():
-                        link_rel = _clean_name(member.linkname)
+                        try:
+                            link_rel = _clean_name(member.linkname)
+                        except UnsafeArchiveError:
+                            link_rel = ""
                         if not link_rel or not _inside(root / link_rel, root):
                             raise UnsafeArchiveError(
                                 f"hardlink {member.name!r} -> {member.linkname!r} leads outside "

@@ -40,12 +40,6 @@ def waits(monkeypatch):
     return recorded
 
 
-@pytest.fixture(autouse=True)
-def _no_env(monkeypatch):
-    for name in ("TRIPTYCH_OFFLINE", "TRIPTYCH_MIRROR", "TRIPTYCH_PROGRESS"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def test_downloads_verifies_and_publishes(loopback_server, tmp_path):
     data, sha = payload()
     url = loopback_server.add_file("a.bin", data)
