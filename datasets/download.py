@@ -26,10 +26,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import random
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -215,11 +217,10 @@ def is_verified(path: str | os.PathLike, sha256: str, size: int | None = None, *
         return False
     if not path.is_file() or (size is not None and st.st_size != size):
         return False
-    stamp = f"{sha256} {st.st_size} {st.st_mtime_ns} {st.st_ino}"
     sidecar = _sidecar(path)
     if not rehash:
         with contextlib.suppress(OSError):
-            if sidecar.read_text().strip() == stamp:
+            if sidecar.read_text().strip() == _stamp(sha256, st):
                 return True
     if sha256_file(path) != sha256:
         with contextlib.suppress(OSError):
@@ -230,8 +231,18 @@ def is_verified(path: str | os.PathLike, sha256: str, size: int | None = None, *
     except OSError:
         return False
     if unchanged:
-        _write_atomic(sidecar, stamp + "\n")
+        _write_atomic(sidecar, _stamp(sha256, st) + "\n")
     return True
+
+
+def _stamp(sha256: str, st: os.stat_result) -> str:
+    return f"{sha256} {st.st_size} {st.st_mtime_ns} {st.st_ino}"
+
+
+def _remember_verified(path: Path, sha256: str) -> None:
+    """Write the sidecar of a file just verified while it streamed (no second pass)."""
+    with contextlib.suppress(OSError):
+        _write_atomic(_sidecar(path), _stamp(sha256, path.stat()) + "\n")
 
 
 def check_sha256(value: str) -> str:
@@ -313,7 +324,7 @@ def _fetch(sources, target: Path, *, sha256, size, progress, timeout, retries, b
                     digest = part.hexdigest()
                     if digest == sha256 and (size is None or part.size == size):
                         part.publish(target)
-                        is_verified(target, sha256, size)  # writes the sidecar
+                        _remember_verified(target, sha256)
                         return target
                     if part.resumed and not redone_from_zero:
                         # A resumed file may have been stitched from two versions of the file:
@@ -529,7 +540,7 @@ class _Partial:
 
     def __init__(self, path: Path, prefix_hash, size: int, resumed: bool):
         self.path = path
-        self._hash = prefix_hash
+        self._hash = _Hasher(prefix_hash)
         self.size = size
         self.resumed = resumed
         self.validator: str | None = None
@@ -573,7 +584,9 @@ class _Partial:
         return cls(own, digest, size, resumed=size > 0)
 
     def write(self, chunk: bytes) -> None:
-        self._file.write(chunk)
+        view = memoryview(chunk)
+        while view:
+            view = view[self._file.write(view):]
         self._hash.update(chunk)
         self.size += len(chunk)
 
@@ -583,7 +596,8 @@ class _Partial:
     def reset(self) -> None:
         self._file.truncate(0)
         self._file.seek(0)
-        self._hash = hashlib.sha256()
+        self._hash.close()
+        self._hash = _Hasher(hashlib.sha256())
         self.size = 0
         self.resumed = False
         self.validator = None
@@ -594,12 +608,58 @@ class _Partial:
         self.size = -1  # published: nothing left to discard
 
     def close(self) -> None:
+        self._hash.close()
         if not self._file.closed:
             self._file.close()
 
     def discard(self) -> None:
         self.close()
         _unlink_quietly(self.path)
+
+
+class _Hasher:
+    """sha256 fed through a thread, so that hashing overlaps the socket reads and the disk
+    writes (``hashlib`` releases the GIL on large updates): the transfer then takes about
+    max(network, hashing) instead of their sum. ``hexdigest`` waits for the queue to drain."""
+
+    _MIN_THREADED = 64 * 1024
+
+    def __init__(self, digest):
+        self._digest = digest
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+
+    def update(self, chunk: bytes) -> None:
+        if len(chunk) < self._MIN_THREADED:
+            self._drain()
+            self._digest.update(chunk)
+            return
+        if self._thread is None:
+            self._queue = queue.Queue(maxsize=8)
+            self._thread = threading.Thread(target=self._run, name="triptych-sha256",
+                                            daemon=True)
+            self._thread.start()
+        self._queue.put(chunk)
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._digest.update(chunk)
+            self._queue.task_done()
+        self._queue.task_done()
+
+    def _drain(self) -> None:
+        if self._queue is not None:
+            self._queue.join()
+
+    def hexdigest(self) -> str:
+        self._drain()
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = self._queue = None
 
 
 # --------------------------------------------------------------------------------------------

@@ -81,17 +81,23 @@ def test_drop_mid_body_resumes_with_range(loopback_server, tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_partial_of_an_earlier_run_is_resumed_then_reverified(loopback_server, tmp_path):
+def interrupted_run(server, folder) -> tuple[bytes, str, str, Path]:
+    """A download that broke off half-way and ran out of retries: (data, sha, url, partial)."""
     data, sha = payload()
-    url = loopback_server.add_file("a.bin", data)
-    cut = len(data) // 2
-    loopback_server.add_fault("a.bin", Fault.drop(after=cut))
-    loopback_server.add_fault("a.bin", Fault.status_code(503), times=2)
+    url = server.add_file("a.bin", data)
+    server.add_fault("a.bin", Fault.drop(after=len(data) // 2))
+    server.add_fault("a.bin", Fault.status_code(503), times=2)
     with pytest.raises(DownloadError, match="gave up"):
-        download(url, tmp_path, sha256=sha, **FAST)  # dropped, then the retries run out
-    assert not (tmp_path / "a.bin").exists()
-    [partial] = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
-    assert partial.stat().st_size == cut
+        download(url, folder, sha256=sha, **FAST)  # dropped, then the retries run out
+    assert not (folder / "a.bin").exists()
+    [partial] = [p for p in folder.iterdir() if p.name.endswith(".part")]
+    assert partial.stat().st_size == len(data) // 2
+    return data, sha, url, partial
+
+
+def test_partial_of_an_earlier_run_is_resumed_then_reverified(loopback_server, tmp_path):
+    data, sha, url, _ = interrupted_run(loopback_server, tmp_path)
+    cut = len(data) // 2
     before = loopback_server.stats("a.bin").bytes_sent
     path = download(url, tmp_path, sha256=sha, **FAST)  # "the next run"
     assert path.read_bytes() == data
@@ -102,14 +108,8 @@ def test_partial_of_an_earlier_run_is_resumed_then_reverified(loopback_server, t
 
 
 def test_corrupt_partial_is_caught_by_the_full_hash_and_redone(loopback_server, tmp_path):
-    data, sha = payload()
-    url = loopback_server.add_file("a.bin", data)
+    data, sha, url, partial = interrupted_run(loopback_server, tmp_path)
     cut = len(data) // 2
-    loopback_server.add_fault("a.bin", Fault.drop(after=cut))
-    loopback_server.add_fault("a.bin", Fault.status_code(503), times=2)
-    with pytest.raises(DownloadError):
-        download(url, tmp_path, sha256=sha, **FAST)
-    [partial] = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
     partial.write_bytes(os.urandom(cut))  # bit rot in the stale partial
     path = download(url, tmp_path, sha256=sha, **FAST)
     assert path.read_bytes() == data

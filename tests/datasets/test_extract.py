@@ -324,3 +324,12 @@ def test_caps_on_members_and_size(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big.tar.gz", "c", "many.tar",
                                                           "zeros.gz"]
     assert list((tmp_path / "c").iterdir()) == []
+
+
+def test_progress_bar_for_extraction(tmp_path, monkeypatch, capsys):
+    archive = make_tar(tmp_path / "a.tar.gz", random_tree())
+    monkeypatch.setenv("TRIPTYCH_PROGRESS", "1")
+    extract(archive, tmp_path / "out", progress=True)
+    assert "extract a.tar.gz" in capsys.readouterr().err
+    extract(make_tar(tmp_path / "b.tar.gz", random_tree()), tmp_path / "out2", progress=False)
+    assert capsys.readouterr().err == ""
