@@ -161,6 +161,7 @@ def download(
         raise ValueError(f"size must be >= 0, got {size}")
     dest_dir = Path(dest_dir).expanduser()
     target = dest_dir / name
+    seen = _stat_key(target)
     if is_verified(target, sha256, size):
         return target
 
@@ -176,7 +177,9 @@ def download(
             )
     dest_dir.mkdir(parents=True, exist_ok=True)
     with FileLock(dest_dir / f".{name}.lock"):
-        if is_verified(target, sha256, size):  # another process fetched it while we waited
+        # Another process may have fetched it while we waited (a file we already found wrong
+        # and that has not changed since is not hashed again).
+        if _stat_key(target) != seen and is_verified(target, sha256, size):
             return target
         return _fetch(sources, target, sha256=sha256, size=size, progress=progress,
                       timeout=timeout, retries=retries, backoff=backoff, max_backoff=max_backoff)
@@ -233,6 +236,14 @@ def is_verified(path: str | os.PathLike, sha256: str, size: int | None = None, *
     if unchanged:
         _write_atomic(sidecar, _stamp(sha256, st) + "\n")
     return True
+
+
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ino
 
 
 def _stamp(sha256: str, st: os.stat_result) -> str:
@@ -437,22 +448,28 @@ def _request_once(session, url: str, part: _Partial, *, size, timeout, bar,
             bar.set_total(total)
         content_type = response.headers.get("Content-Type", "")
         first = part.size == 0
-        try:
-            for chunk in _body_chunks(response.raw):
-                if first and check_html:
-                    _reject_html(chunk, content_type)
-                    first = False
-                part.write(chunk)
-                bar.update(len(chunk))
-                if size is not None and part.size > size:
-                    raise _SourceFailed(f"the server sent more than the expected {size} bytes",
-                                        keep_partial=False)
-        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
-            raise _Transient(f"connection lost after {part.size} bytes ({_short(exc)})") from None
+        chunks = _body_chunks(response.raw)
+        while True:
+            try:  # only the network is retried; a failing disk write (full, read-only) is raised
+                chunk = next(chunks, None)
+            except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+                raise _Transient(f"connection lost after {part.size} bytes "
+                                 f"({_short(exc)})") from None
+            if chunk is None:
+                break
+            if first and check_html:
+                _reject_html(chunk, content_type)
+                first = False
+            part.write(chunk)
+            bar.update(len(chunk))
+            if size is not None and part.size > size:
+                raise _SourceFailed(f"the server sent more than the expected {size} bytes",
+                                    keep_partial=False)
         if first and check_html and part.size == 0 and _is_html_type(content_type):
             raise _SourceFailed(_HTML_MESSAGE, keep_partial=False)
-        if total is not None and part.size < total:
-            raise _Transient(f"connection closed after {part.size} of {total} bytes")
+        expected_end = total if total is not None else size
+        if expected_end is not None and part.size < expected_end:
+            raise _Transient(f"connection closed after {part.size} of {expected_end} bytes")
 
 
 def _body_chunks(raw):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib
 import multiprocessing
@@ -239,6 +240,20 @@ def test_plain_redirects_are_followed(loopback_server, tmp_path):
     loopback_server.add_fault("a.bin", Fault.redirect(target))
     assert download(loopback_server.url("a.bin"), tmp_path, sha256=sha,
                     **FAST).read_bytes() == data
+
+
+def test_a_failing_disk_is_raised_not_retried(loopback_server, tmp_path, monkeypatch):
+    data, sha = payload()
+    url = loopback_server.add_file("a.bin", data)
+
+    def disk_full(self, chunk):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dl._Partial, "write", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        download(url, tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("a.bin").requests == 1
+    assert not (tmp_path / "a.bin").exists()
 
 
 def test_bad_arguments_are_clear_errors(tmp_path):
