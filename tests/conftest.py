@@ -25,6 +25,11 @@ def seeded_generator() -> torch.Generator:
 @pytest.fixture
 def loopback_server(tmp_path_factory):
     """A :class:`loopback.LoopbackServer` on 127.0.0.1 serving a fresh temp folder (tests/loopback.py)."""
+    import sys
+    from pathlib import Path
+
+    if str(Path(__file__).parent) not in sys.path:  # only needed with --import-mode=importlib
+        sys.path.insert(0, str(Path(__file__).parent))
     from loopback import LoopbackServer
 
     with LoopbackServer(tmp_path_factory.mktemp("loopback")) as server:

@@ -6,12 +6,20 @@ import gzip
 import hashlib
 import io
 import os
+import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 
 from triptych.datasets import Resource, register_dataset
 from triptych.registry import DATASETS
+
+# tests/loopback.py is imported as ``loopback``: tests/ is on sys.path in pytest's default
+# import mode; this keeps it so under ``--import-mode=importlib`` too.
+_TESTS = str(Path(__file__).resolve().parents[1])
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
 
 
 @pytest.fixture(autouse=True)
