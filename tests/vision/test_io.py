@@ -564,6 +564,8 @@ def test_write_png_and_jpeg(rng, tmp_path):
     write_jpeg(source, str(tmp_path / "a.jpg"), quality=90)
     assert read_image(tmp_path / "a.jpg").shape == source.shape
     assert sorted(os.listdir(tmp_path)) == ["a.jpg", "a.png"]  # no temporary files left
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_png(source, tmp_path / "missing" / "b.png")
 
 
 def test_writers_never_leave_a_partial_file(rng, tmp_path, monkeypatch):
