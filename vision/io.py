@@ -42,6 +42,7 @@ __all__ = [
     "MAX_IMAGE_PIXELS",
     "ImageDecodeError",
     "ImageReadMode",
+    "EncodedImage",
     "decode_image",
     "read_image",
     "encode_jpeg",
@@ -278,10 +279,16 @@ def _check_pixels(image: Image.Image, source: str) -> None:
             "(possible decompression bomb; raise triptych.vision.io.MAX_IMAGE_PIXELS for trusted files)")
 
 
-def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool) -> torch.Tensor:
+def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
+            image: ImageFile.ImageFile | None = None, max_rows: int | None = None) -> torch.Tensor:
+    """Decode ``data`` (or the already identified ``image`` of it).
+
+    ``max_rows`` (JPEG, no EXIF rotation): decode only the image's first ``max_rows`` rows
+    (counted at full resolution); the result then has only those rows.
+    """
     fmt = "image"
     try:
-        image = _identify(data, source)
+        image = image or _identify(data, source)
         fmt = image.format
         if fmt in ("JPEG", "MPO"):
             _jpeg_draft(image, mode, size_hint, apply_exif)
@@ -289,7 +296,10 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool) ->
         if mode == "UNCHANGED" and fmt == "PNG" and rawmode in _PNG16_LOW_BYTES:
             pixels = _decode_png16(data, source, image, rawmode, apply_exif)
         else:
-            image.load()
+            if max_rows is not None and fmt in ("JPEG", "MPO") and not apply_exif and len(image.tile) == 1:
+                _load_first_rows(image, max_rows)
+            else:
+                image.load()
             if apply_exif:
                 ImageOps.exif_transpose(image, in_place=True)
             pixels = _to_array(image, mode)
@@ -302,6 +312,81 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool) ->
         raise ImageDecodeError(source, f"{fmt}: {reason}" if fmt != "image" else reason) from exc
     tensor = torch.from_numpy(pixels)
     return tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
+
+
+def _load_first_rows(image: ImageFile.ImageFile, max_rows: int) -> None:
+    """Load only the top rows of a JPEG: libjpeg decodes top to bottom, so stopping early skips
+    the rest of the work (a random crop's bottom edge is on average well above the image's).
+
+    The tile (after ``draft``) is shortened to the rows wanted. libjpeg then reports the early
+    stop as a broken stream when Pillow finishes; every requested row has been decoded by then,
+    so exactly that report is ignored. Truncated files still fail ("image file is truncated").
+    """
+    full_width, full_height = image.size
+    scaled_rows = min(full_height, -(-max_rows * full_height // _header_height(image)))
+    if scaled_rows >= full_height:
+        image.load()
+        return
+    codec, _, offset, args = image.tile[0]
+    tile_type = getattr(ImageFile, "_Tile", None)
+    extents = (0, 0, full_width, scaled_rows)
+    image.tile = [tile_type(codec, extents, offset, args) if tile_type else (codec, extents, offset, args)]
+    image._size = (full_width, scaled_rows)
+    try:
+        image.load()
+    except OSError as exc:
+        if "broken data stream" not in str(exc):
+            raise
+
+
+def _header_height(image: ImageFile.ImageFile) -> int:
+    """The height stored in the file, before any ``draft`` scaling."""
+    return getattr(image, "_triptych_header_height", None) or image.size[1]
+
+
+class EncodedImage:
+    """An encoded image whose header is read: its size is known, its pixels not yet decoded.
+
+    Lets a pipeline choose what to decode — a reduced DCT scale, only the rows above a crop —
+    from the image's size before paying for the pixels (``DecodeImage`` does this when it
+    starts a ``Compose`` with a crop). Decode once.
+
+    Example:
+        >>> import io, PIL.Image
+        >>> buf = io.BytesIO()
+        >>> PIL.Image.new("RGB", (64, 48), (0, 128, 255)).save(buf, "JPEG")
+        >>> encoded = EncodedImage(buf.getvalue())
+        >>> encoded.size, encoded.format
+        ((48, 64), 'JPEG')
+        >>> encoded.decode(size_hint=(12, 16), max_rows=24).shape
+        torch.Size([3, 6, 16])
+    """
+
+    def __init__(self, data: bytes | bytearray | memoryview | torch.Tensor, source: str = "<bytes>"):
+        self.data = _as_bytes(data)
+        self.source = source
+        self._image = _identify(self.data, source)
+        self._image._triptych_header_height = self._image.size[1]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) stored in the file."""
+        width, height = self._image.size
+        return height, width
+
+    @property
+    def format(self) -> str:
+        return self._image.format
+
+    def decode(self, *, mode: str | ImageReadMode = "RGB", size_hint=None,
+               max_rows: int | None = None) -> torch.Tensor:
+        """Decode as :func:`decode_image` does; ``max_rows`` keeps only the top rows (JPEG: the
+        rows below are never decoded). The result's size tells the scale chosen by ``size_hint``."""
+        if self._image is None:
+            raise RuntimeError("EncodedImage.decode() can only be called once")
+        image, self._image = self._image, None
+        return _decode(self.data, self.source, _parse_mode(mode), _parse_size_hint(size_hint), False,
+                       image=image, max_rows=max_rows)
 
 
 def _exif_orientation(image: Image.Image) -> int:

@@ -593,3 +593,42 @@ def test_real_photos_match_pillow():
     for path in sorted(SHARED_IMAGES.glob("img*.jpg"))[:6]:
         data = path.read_bytes()
         assert torch.equal(read_image(path), _pillow_rgb(data))
+
+
+# --- EncodedImage: header first, then a partial decode -------------------------------------
+
+
+def test_encoded_image_reports_size_before_decoding(rng):
+    data = _encode(_random_image(rng, 37, 53), "JPEG")
+    encoded = vio.EncodedImage(data)
+    assert encoded.size == (37, 53) and encoded.format == "JPEG"
+
+
+@pytest.mark.parametrize("size_hint", [None, (40, 40), (20, 30)])
+def test_encoded_image_max_rows_gives_the_top_rows_of_the_full_decode(rng, size_hint):
+    height, width = int(rng.integers(120, 300)), int(rng.integers(120, 300))
+    data = _encode(_smooth_image(rng, height, width), "JPEG", quality=90)
+    full = decode_image(data, size_hint=size_hint)
+    max_rows = int(rng.integers(1, height))
+    part = vio.EncodedImage(data).decode(size_hint=size_hint, max_rows=max_rows)
+    scaled = -(-max_rows * full.shape[1] // height)  # ceil, at the decoded scale
+    assert part.shape == (3, scaled, full.shape[2])
+    assert torch.equal(part, full[:, :scaled])
+
+
+def test_encoded_image_max_rows_is_ignored_for_other_formats(rng):
+    data = _encode(_random_image(rng, 30, 20), "PNG")
+    assert vio.EncodedImage(data).decode(max_rows=5).shape == (3, 30, 20)
+
+
+def test_encoded_image_max_rows_still_reports_truncation(rng):
+    data = _encode(_smooth_image(rng, 200, 160), "JPEG")
+    with pytest.raises(ImageDecodeError, match="truncated|broken"):
+        vio.EncodedImage(data[: len(data) // 3]).decode(max_rows=190)
+
+
+def test_encoded_image_decodes_once(rng):
+    encoded = vio.EncodedImage(_encode(_random_image(rng, 8, 8), "PNG"))
+    encoded.decode()
+    with pytest.raises(RuntimeError, match="once"):
+        encoded.decode()
