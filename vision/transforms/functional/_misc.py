@@ -24,10 +24,13 @@ def pil_to_tensor(pic: Any) -> torch.Tensor:
         >>> pil_to_tensor(PILImage.new("RGB", (4, 2))).shape
         torch.Size([3, 2, 4])
     """
-    array = np.asarray(pic)
-    if not array.flags.writeable:
-        array = array.copy()
-    tensor = torch.from_numpy(array)
+    from ...io import _pil_to_tensor
+
+    if pic.mode in ("RGB", "LA"):
+        pic.load()
+        return _pil_to_tensor(pic)  # packed by Pillow into fresh memory, one pass
+    # Other modes: a copy, so the tensor never aliases the PIL image's pixels.
+    tensor = torch.from_numpy(np.array(pic))
     return tensor.unsqueeze(0) if tensor.ndim == 2 else tensor.permute(2, 0, 1)
 
 
