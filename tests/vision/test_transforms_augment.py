@@ -66,6 +66,21 @@ def test_erase_per_image_rectangles_equal_single_calls(g):
             assert torch.equal(out[n], single)
 
 
+def test_erase_batch_paths_agree(g):
+    """The CPU path (a slice per image) and the GPU path (one masked select) give the same."""
+    from triptych.vision.transforms.functional import _augment as functional_augment
+
+    x = rand_u8(g, 7, 3, 10, 12)
+    h = torch.randint(0, 10, (7,), generator=g)
+    w = torch.randint(0, 12, (7,), generator=g)
+    i = (torch.rand(7, generator=g) * (10 - h + 1)).long()
+    j = (torch.rand(7, generator=g) * (12 - w + 1)).long()
+    for v, is_patch in ((rand_u8(g, 7, 3, 1, 1), False), (rand_u8(g, 7, 3, 10, 12), True)):
+        sliced = functional_augment._erase_rows_sliced(x, i, j, h, w, v, is_patch)
+        masked = functional_augment._erase_rows_masked(x, i, j, h, w, v, is_patch)
+        assert torch.equal(sliced, masked)
+
+
 def test_erase_leaves_boxes_and_masks(g):
     mask = tensors.Mask(rand_u8(g, 8, 8))
     boxes = tensors.BoundingBoxes([[0, 0, 4, 4]], format="XYXY", canvas_size=(8, 8))

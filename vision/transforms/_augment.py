@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import numbers
 import warnings
@@ -348,7 +349,11 @@ class _Step:
 
 
 class _SpaceTable:
-    """An augmentation space as tensors: magnitudes ``(ops, bins)`` and which are signed."""
+    """An augmentation space as tensors: magnitudes ``(ops, bins)`` and which are signed.
+
+    Build through :func:`_space_table`, which keeps the recent ones (a transform sees the same
+    image size again and again).
+    """
 
     def __init__(self, space: _Space, bins: int, height: int, width: int):
         self.names = tuple(space)
@@ -363,6 +368,31 @@ class _SpaceTable:
         magnitudes = self.magnitudes[ops, bins]
         flip = self.signed[ops] & (torch.rand(ops.shape, generator=generator) <= 0.5)
         return _Step(self.names, ops, torch.where(flip, -magnitudes, magnitudes))
+
+
+_SPACES: dict[str, _Space] = {
+    "autoaugment": _AUTOAUGMENT_SPACE,
+    "randaugment": _RANDAUGMENT_SPACE,
+    "trivialaugment": _TRIVIALAUGMENT_SPACE,
+    "augmix": _AUGMIX_SPACE,
+    "augmix_partial": _AUGMIX_PARTIAL_SPACE,
+}
+
+
+@functools.lru_cache(maxsize=64)
+def _space_table(space: str, bins: int, height: int, width: int) -> _SpaceTable:
+    return _SpaceTable(_SPACES[space], bins, height, width)
+
+
+@functools.lru_cache(maxsize=8)
+def _policy_table(policy: AutoAugmentPolicy) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The policy's (operation index, probability, magnitude bin), each ``(sub-policies, 2)``."""
+    names = tuple(_AUTOAUGMENT_SPACE)
+    pairs = _POLICIES[policy]
+    ops = torch.tensor([[names.index(op) for op, _, _ in pair] for pair in pairs])
+    probability = torch.tensor([[p for _, p, _ in pair] for pair in pairs], dtype=torch.float64)
+    bins = torch.tensor([[b or 0 for _, _, b in pair] for pair in pairs])
+    return ops, probability, bins
 
 
 def _interpolation_name(interpolation: Any) -> str:
@@ -518,6 +548,9 @@ class _AutoAugmentBase(VisionTransform):
         return list(plan)
 
     def _apply_step(self, images: torch.Tensor, step: _Step) -> torch.Tensor:
+        if step.ops.numel() == 1:  # one image: no grouping to do
+            op = int(step.ops[0])
+            return images if op < 0 else _apply_op(images, step.names[op], step.magnitudes, self.interpolation, self.fill)
         present = [k for k in step.ops.unique().tolist() if k >= 0 and step.names[k] != "Identity"]
         if not present:
             return images
@@ -616,12 +649,9 @@ class AutoAugment(_AutoAugmentBase):
             raise ValueError(f"unknown AutoAugment policy {policy!r}; choose from {[p.value for p in AutoAugmentPolicy]}") from None
 
     def _draw(self, count: int, height: int, width: int) -> list[_Step]:
-        table = _SpaceTable(_AUTOAUGMENT_SPACE, 10, height, width)
-        policies = _POLICIES[self.policy]
-        ops = torch.tensor([[table.names.index(op) for op, _, _ in pair] for pair in policies])
-        probability = torch.tensor([[p for _, p, _ in pair] for pair in policies], dtype=torch.float64)
-        bins = torch.tensor([[b or 0 for _, _, b in pair] for pair in policies])
-        chosen = torch.randint(len(policies), (count,), generator=self.generator)
+        table = _space_table("autoaugment", 10, height, width)
+        ops, probability, bins = _policy_table(self.policy)
+        chosen = torch.randint(ops.shape[0], (count,), generator=self.generator)
         steps = []
         for position in range(2):
             run = torch.rand(count, generator=self.generator, dtype=torch.float64) <= probability[chosen, position]
@@ -670,7 +700,7 @@ class RandAugment(_AutoAugmentBase):
         self.num_magnitude_bins = num_magnitude_bins
 
     def _draw(self, count: int, height: int, width: int) -> list[_Step]:
-        table = _SpaceTable(_RANDAUGMENT_SPACE, self.num_magnitude_bins, height, width)
+        table = _space_table("randaugment", self.num_magnitude_bins, height, width)
         return [
             table.step(torch.randint(len(table.names), (count,), generator=self.generator), self.magnitude, self.generator)
             for _ in range(self.num_ops)
@@ -706,7 +736,7 @@ class TrivialAugmentWide(_AutoAugmentBase):
         self.num_magnitude_bins = num_magnitude_bins
 
     def _draw(self, count: int, height: int, width: int) -> list[_Step]:
-        table = _SpaceTable(_TRIVIALAUGMENT_SPACE, self.num_magnitude_bins, height, width)
+        table = _space_table("trivialaugment", self.num_magnitude_bins, height, width)
         ops = torch.randint(len(table.names), (count,), generator=self.generator)
         bins = torch.randint(self.num_magnitude_bins, (count,), generator=self.generator)
         return [table.step(ops, bins, self.generator)]
@@ -770,7 +800,7 @@ class AugMix(_AutoAugmentBase):
 
     def _draw(self, count: int, height: int, width: int) -> dict[str, Any]:
         g = self.generator
-        table = _SpaceTable(_AUGMIX_SPACE if self.all_ops else _AUGMIX_PARTIAL_SPACE, self._PARAMETER_MAX, height, width)
+        table = _space_table("augmix" if self.all_ops else "augmix_partial", self._PARAMETER_MAX, height, width)
         original = torch._sample_dirichlet(torch.full((count, 2), self.alpha), generator=g)
         chains = torch._sample_dirichlet(torch.full((count, self.mixture_width), self.alpha), generator=g)
         chain_weights = chains * original[:, 1:]

@@ -84,24 +84,48 @@ def _erase_per_image(
     if bool(((top < 0) | (left < 0) | (rows < 0) | (cols < 0)).any()):
         raise ValueError("erase needs non-negative i, j, h, w")
     flat = image.reshape(-1, channels, height, width)
+    v = v.to(device=device)
+    is_patch = v.ndim >= 2 and (v.shape[-2] > 1 or v.shape[-1] > 1)
+    if is_patch and bool((rows > v.shape[-2]).any() | (cols > v.shape[-1]).any()):
+        raise ValueError(f"erase: v of spatial size {tuple(v.shape[-2:])} is smaller than a rectangle")
+    if is_patch:
+        v = v.expand(*lead, channels, *v.shape[-2:]).reshape(-1, channels, *v.shape[-2:])
+    else:
+        v = v.expand(*lead, channels, 1, 1).reshape(-1, channels, 1, 1)
+    erase_rows = _erase_rows_sliced if device.type == "cpu" else _erase_rows_masked
+    out = erase_rows(flat, top, left, rows, cols, v.to(image.dtype), is_patch).reshape(image.shape)
+    return image.copy_(out) if inplace else out
+
+
+def _erase_rows_sliced(
+    flat: torch.Tensor, top: torch.Tensor, left: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+    v: torch.Tensor, is_patch: bool,
+) -> torch.Tensor:
+    """One slice assignment per image: on the CPU this touches only the rectangles."""
+    out = flat.clone()
+    for n, (i, j, h, w) in enumerate(zip(top.tolist(), left.tolist(), rows.tolist(), cols.tolist())):
+        if h and w:
+            out[n, :, i : i + h, j : j + w] = v[n, :, :h, :w] if is_patch else v[n]
+    return out
+
+
+def _erase_rows_masked(
+    flat: torch.Tensor, top: torch.Tensor, left: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+    v: torch.Tensor, is_patch: bool,
+) -> torch.Tensor:
+    """One masked select over the batch: a single kernel on a GPU, whatever the rectangles."""
+    channels, height, width = flat.shape[1:]
+    device = flat.device
     y = torch.arange(height, device=device)
     x = torch.arange(width, device=device)
     dy = y - top[:, None]  # (B, H): row offset inside the rectangle
     dx = x - left[:, None]  # (B, W)
     inside = ((dy >= 0) & (dy < rows[:, None]))[:, None, :, None] & ((dx >= 0) & (dx < cols[:, None]))[:, None, None, :]
-    v = v.to(device=device)
-    if v.ndim >= 2 and (v.shape[-2] > 1 or v.shape[-1] > 1):  # a patch: place its corner at (i, j)
-        if bool((rows > v.shape[-2]).any() | (cols > v.shape[-1]).any()):
-            raise ValueError(f"erase: v of spatial size {tuple(v.shape[-2:])} is smaller than a rectangle")
-        patch = v.expand(*lead, channels, *v.shape[-2:]).reshape(-1, channels, *v.shape[-2:])
-        rows_idx = dy.clamp(0, patch.shape[-2] - 1)[:, None, :, None].expand(-1, channels, -1, patch.shape[-1])
-        patch = patch.gather(2, rows_idx)
-        cols_idx = dx.clamp(0, patch.shape[-1] - 1)[:, None, None, :].expand(-1, channels, height, -1)
-        fill = patch.gather(3, cols_idx)
-    else:
-        fill = v.expand(*lead, channels, 1, 1).reshape(-1, channels, 1, 1)
-    out = torch.where(inside, fill.to(image.dtype), flat).reshape(image.shape)
-    return image.copy_(out) if inplace else out
+    if is_patch:  # place each patch's corner at (i, j)
+        rows_idx = dy.clamp(0, v.shape[-2] - 1)[:, None, :, None].expand(-1, channels, -1, v.shape[-1])
+        cols_idx = dx.clamp(0, v.shape[-1] - 1)[:, None, None, :].expand(-1, channels, height, -1)
+        v = v.gather(2, rows_idx).gather(3, cols_idx)
+    return torch.where(inside, v, flat)
 
 
 register_passthrough(erase)

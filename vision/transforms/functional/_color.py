@@ -86,10 +86,7 @@ def per_sample(value: Any, image: torch.Tensor, name: str, *, dtype: torch.dtype
     else:
         raise TypeError(f"{name} must be a number or a tensor, got {type(value).__name__}")
     lead = image.shape[:-3]
-    try:
-        ok = tensor.ndim <= len(lead) and torch.broadcast_shapes(tensor.shape, lead) == lead
-    except RuntimeError:
-        ok = False
+    ok = tensor.ndim <= len(lead) and all(a in (1, b) for a, b in zip(reversed(tensor.shape), reversed(lead)))
     if not ok:
         raise ValueError(
             f"{name} must be a number or a tensor broadcastable to the leading dims {tuple(lead)} "
@@ -317,10 +314,11 @@ def _adjust_sharpness_image(image: torch.Tensor, sharpness_factor: Any) -> torch
     dtype = _compute_dtype(image)
     flat = image.reshape(-1, channels, height, width).to(dtype, copy=True)
     blur_weight = blur_weight.expand(*image.shape[:-3], 1, 1, 1).reshape(-1, 1, 1, 1)
-    weight = torch.ones(3, 3, dtype=dtype, device=image.device)
-    weight[1, 1] = 5.0
-    weight = (weight / 13.0).expand(channels, 1, 3, 3)
-    smooth = nnf.conv2d(flat, weight, groups=channels)
+    # PIL's smoothing kernel [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13 = (3x3 box sum + 4 x centre) / 13,
+    # the box summed separably: exact for integer images, and far cheaper than a depthwise conv.
+    rows = flat[..., :, :-2] + flat[..., :, 1:-1] + flat[..., :, 2:]
+    box = rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]
+    smooth = box.add_(flat[..., 1:-1, 1:-1], alpha=4.0).div_(13.0)
     if not image.is_floating_point():
         smooth = smooth.round_()
     interior = flat[..., 1:-1, 1:-1]
@@ -412,6 +410,21 @@ def _gaussian_kernels(size: int, sigma: torch.Tensor) -> torch.Tensor:
     return weights / weights.sum(dim=1, keepdim=True)
 
 
+def _correlate(x: torch.Tensor, weights: torch.Tensor, dim: int) -> torch.Tensor:
+    """Valid 1-D correlation of ``x`` ``(B, C, H, W)`` along ``dim`` with ``weights`` ``(B or 1, k)``.
+
+    A sum of ``k`` shifted, weighted views: on the CPU several times faster than a depthwise
+    convolution, and per-image weights broadcast for free.
+    """
+    size = weights.shape[1]
+    length = x.shape[dim] - size + 1
+    taps = weights.t().reshape(size, -1, 1, 1, 1)
+    out = x.narrow(dim, 0, length) * taps[0]
+    for offset in range(1, size):
+        out.addcmul_(x.narrow(dim, offset, length), taps[offset])
+    return out
+
+
 def gaussian_blur(inpt: Any, kernel_size: int | Sequence[int], sigma: Any = None) -> Any:
     """Blur with a separable Gaussian kernel, reflecting at the borders.
 
@@ -435,7 +448,7 @@ def gaussian_blur(inpt: Any, kernel_size: int | Sequence[int], sigma: Any = None
     return dispatch(gaussian_blur, inpt, kernel_size=kernel_size, sigma=sigma)
 
 
-def _blur_sigmas(sigma: Any, kernel_size: tuple[int, int], image: torch.Tensor) -> tuple[torch.Tensor, bool]:
+def _blur_sigmas(sigma: Any, kernel_size: tuple[int, int], image: torch.Tensor) -> torch.Tensor:
     """Per-image (sx, sy) as an ``(S, 2)`` tensor; ``S`` is 1 when shared by all images."""
     lead = image.shape[:-3]
     count = math.prod(lead)
@@ -457,7 +470,7 @@ def _blur_sigmas(sigma: Any, kernel_size: tuple[int, int], image: torch.Tensor) 
         pair = torch.tensor([[float(sx), float(sy)]], dtype=torch.float64)
     if bool((pair <= 0).any()):
         raise ValueError(f"sigma must be positive, got {sigma}")
-    return pair, pair.shape[0] == 1
+    return pair
 
 
 @register_kernel(gaussian_blur, torch.Tensor)
@@ -468,7 +481,7 @@ def _gaussian_blur_image(image: torch.Tensor, kernel_size: int | Sequence[int], 
         raise ValueError(f"kernel_size must be odd positive integers, got {kernel_size}")
     if image.numel() == 0:
         return image
-    sigmas, shared = _blur_sigmas(sigma, (kx, ky), image)
+    sigmas = _blur_sigmas(sigma, (kx, ky), image)
     channels, height, width = image.shape[-3:]
     if kx // 2 >= width or ky // 2 >= height:
         raise ValueError(
@@ -477,22 +490,10 @@ def _gaussian_blur_image(image: torch.Tensor, kernel_size: int | Sequence[int], 
         )
     dtype = _compute_dtype(image)
     flat = image.reshape(-1, channels, height, width).to(dtype)
-    count = flat.shape[0]
     sigmas = sigmas.to(device=image.device, dtype=dtype)
-    weight_x = _gaussian_kernels(kx, sigmas[:, 0])  # (S, kx)
-    weight_y = _gaussian_kernels(ky, sigmas[:, 1])  # (S, ky)
-    if shared:
-        groups = channels
-        weight_x = weight_x.expand(channels, kx)
-        weight_y = weight_y.expand(channels, ky)
-    else:  # one kernel per image: fold the images into the channels of one grouped convolution
-        groups = count * channels
-        flat = flat.reshape(1, groups, height, width)
-        weight_x = weight_x.repeat_interleave(channels, dim=0)
-        weight_y = weight_y.repeat_interleave(channels, dim=0)
     padded = nnf.pad(flat, [kx // 2, kx // 2, ky // 2, ky // 2], mode="reflect")
-    out = nnf.conv2d(padded, weight_x.reshape(groups, 1, 1, kx), groups=groups)
-    out = nnf.conv2d(out, weight_y.reshape(groups, 1, ky, 1), groups=groups)
+    out = _correlate(padded, _gaussian_kernels(kx, sigmas[:, 0]), dim=-1)
+    out = _correlate(out, _gaussian_kernels(ky, sigmas[:, 1]), dim=-2)
     out = out.reshape(image.shape)
     if not image.is_floating_point():
         out = out.round_().clamp_(0, _max_value(image.dtype)).to(image.dtype)
@@ -636,18 +637,21 @@ def _equalize_image(image: torch.Tensor) -> torch.Tensor:
     if image.numel() == 0:
         return image
     levels = image if image.dtype == torch.uint8 else _to_dtype_image(image, torch.uint8, scale=True)
-    pixels = levels.reshape(-1, image.shape[-2] * image.shape[-1]).long()  # (B, P): B = images x channels
+    pixels = levels.reshape(-1, image.shape[-2] * image.shape[-1])  # (B, P): B = images x channels
     count, size = pixels.shape
-    offsets = torch.arange(count, device=image.device).mul_(256).unsqueeze(1)
-    hist = torch.bincount((pixels + offsets).flatten(), minlength=count * 256).reshape(count, 256)
+    # Each channel's levels offset into its own 256 bins; int32 indices are half the traffic of
+    # int64 and both bincount and index_select take them.
+    offsets = torch.arange(count, device=image.device, dtype=torch.int32).mul_(256).unsqueeze(1)
+    index = (pixels.to(torch.int32) + offsets).flatten()
+    hist = torch.bincount(index, minlength=count * 256).reshape(count, 256)
     brightest = 255 - (hist.flip(-1) > 0).to(torch.uint8).argmax(dim=-1, keepdim=True)
     # PIL: spread the pixels below the brightest level present evenly over 255 steps.
     step = (size - hist.gather(1, brightest)).div_(255, rounding_mode="floor")
     below = hist.cumsum(dim=-1).sub_(hist)
     lut = below.add_(step // 2).div_(step.clamp(min=1), rounding_mode="floor").clamp_(max=255)
     identity = torch.arange(256, device=image.device).expand(count, 256)
-    lut = torch.where(step > 0, lut, identity)
-    out = lut.gather(1, pixels).to(torch.uint8).reshape(image.shape)
+    lut = torch.where(step > 0, lut, identity).to(torch.uint8)
+    out = lut.flatten().index_select(0, index).reshape(image.shape)
     return out if image.dtype == torch.uint8 else _to_dtype_image(out, image.dtype, scale=True)
 
 
