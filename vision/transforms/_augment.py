@@ -899,6 +899,9 @@ class _BatchMix(VisionTransform):
         if labels.ndim == 2 and self.num_classes is not None and labels.shape[1] != self.num_classes:
             raise ValueError(f"{name}: labels have {labels.shape[1]} columns but num_classes={self.num_classes}")
         leaves, spec = pytree.tree_flatten(sample)
+        labels_at = next((k for k, x in enumerate(leaves) if x is labels), None)
+        if labels_at is None:
+            raise ValueError(f"{name}: labels_getter must return the labels tensor held in the sample")
         for x in leaves:
             if isinstance(x, (BoundingBoxes, Mask, KeyPoints)) or _is_pil_type(type(x)):
                 raise ValueError(f"{name} works on batches of image tensors, not {type(x).__name__}")
@@ -914,7 +917,6 @@ class _BatchMix(VisionTransform):
         params = self._params(*leaves[images[0]].shape[-2:])
         for k in images:
             leaves[k] = rewrap(self._mix_images(leaves[k].as_subclass(torch.Tensor), params), leaves[k])
-        labels_at = next(k for k, x in enumerate(leaves) if x is labels)
         leaves[labels_at] = self._mix_labels(labels, params["lam"])
         return pytree.tree_unflatten(leaves, spec)
 
