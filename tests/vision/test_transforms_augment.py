@@ -351,6 +351,9 @@ def test_policy_arguments_are_checked():
         T.AugMix(severity=11)
     with pytest.raises(ValueError):
         T.TrivialAugmentWide(interpolation="bicubic")
+    x = rand_u8(torch.Generator().manual_seed(0), 1, 3, 12, 12)
+    bilinear, pil_code = apply_op(x, "Rotate", 17.0, "bilinear"), apply_op(x, "Rotate", 17.0, 2)  # PIL's code
+    assert torch.equal(bilinear, pil_code) and not torch.equal(bilinear, apply_op(x, "Rotate", 17.0, 0))
     with pytest.raises(TypeError):
         T.RandAugment(fill="white")
     with pytest.raises(TypeError, match="exactly one image"):

@@ -396,6 +396,9 @@ def _policy_table(policy: AutoAugmentPolicy) -> tuple[torch.Tensor, torch.Tensor
 
 
 def _interpolation_name(interpolation: Any) -> str:
+    """``"nearest"`` or ``"bilinear"`` from a string, an enum with that value, or PIL's code 0 / 2."""
+    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
+        interpolation = {0: "nearest", 2: "bilinear"}.get(interpolation, interpolation)
     name = str(getattr(interpolation, "value", interpolation)).lower()
     if name not in ("nearest", "bilinear"):
         raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
