@@ -10,7 +10,6 @@ truncation); float results agree to ~1e-6.
 from __future__ import annotations
 
 import colorsys
-import doctest
 
 import numpy as np
 import pytest
@@ -515,15 +514,6 @@ def test_grayscale_transform_on_pil_gives_l(g):
     pil = F.to_pil_image(rand_u8(g, 3, 5, 5))
     assert T.Grayscale()(pil).mode == "L"
     assert T.RandomGrayscale(p=1.0, generator=g)(pil).mode == "RGB"
-
-
-def test_docstring_examples_run():
-    from triptych.vision.transforms import _color
-    from triptych.vision.transforms.functional import _color as functional_color
-
-    for module in (functional_color, _color):
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
 # --- CUDA -------------------------------------------------------------------------------------
