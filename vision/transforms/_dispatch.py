@@ -84,7 +84,9 @@ def dispatch(functional: Callable, inpt: Any, *args: Any, **kwargs: Any) -> Any:
         from .functional._misc import pil_to_tensor, to_pil_image
 
         out = _lookup(functional, torch.Tensor)(pil_to_tensor(inpt), *args, **kwargs)
-        return to_pil_image(out, mode=inpt.mode)
+        # Keep the input's mode unless the kernel changed the channel count (RGB -> grayscale).
+        same_bands = out.ndim >= 3 and out.shape[-3] == len(inpt.getbands())
+        return to_pil_image(out, mode=inpt.mode if same_bands else None)
     raise TypeError(
         f"{functional.__name__} does not support inputs of type {type(inpt).__name__}; "
         f"supported: {', '.join(sorted(t.__name__ for t in _KERNELS.get(functional, {})))}"
