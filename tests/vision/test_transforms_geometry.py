@@ -192,7 +192,7 @@ def test_resize_uint8_calls_the_compiled_resize_op(monkeypatch, gen):
     monkeypatch.setattr(vops, "resize", spy)
     image = rand_image(gen, (3, 30, 40))
     T.Resize(20)(image)
-    T.RandomResizedCrop(16, generator=gen)(image)
+    T.RandomResizedCrop(8, generator=gen)(image)  # every region (area >= 0.08) is larger than 8 x 8
     assert seen == [torch.uint8, torch.uint8]
 
 
