@@ -232,6 +232,17 @@ def test_resized_crop_is_crop_then_resize(gen):
     )
 
 
+def test_resize_keeps_channels_last_memory(gen):
+    """Images decoded from HWC memory stay HWC through crops and resizes (no repacking)."""
+    image = rand_image(gen, (3, 40, 50))
+    hwc = image.permute(1, 2, 0).contiguous().permute(2, 0, 1)
+    out = F.resized_crop(hwc, 3, 4, 20, 30, [10, 12])
+    assert out.permute(1, 2, 0).is_contiguous()
+    torch.testing.assert_close(out, F.resized_crop(image, 3, 4, 20, 30, [10, 12]))
+    batch = torch.stack([image, image]).contiguous(memory_format=torch.channels_last)
+    assert F.resize(batch, [20, 25]).is_contiguous(memory_format=torch.channels_last)
+
+
 # --- centre / five / ten crops ------------------------------------------------------------------
 
 

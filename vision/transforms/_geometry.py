@@ -186,14 +186,6 @@ def _warp_batch(inpt: Any, n: int, name: str, grids: torch.Tensor, mode: str, fi
     return _rewrap(out, inpt)
 
 
-def _grid_dtype(inpt: Any) -> torch.dtype:
-    return (
-        inpt.dtype
-        if isinstance(inpt, torch.Tensor) and inpt.dtype in (torch.float32, torch.float64)
-        else torch.float32
-    )
-
-
 # --- deterministic transforms ---------------------------------------------------------------
 
 
@@ -650,7 +642,7 @@ class RandomRotation(VisionTransform):
                 fill=fill,
             )
         size = inpt.shape[-2:]
-        dtype = _grid_dtype(inpt)
+        dtype = G._grid_dtype(inpt)
         grids = []
         for angle in params["angles"]:
             inverse, out_size, _, _ = G._rotation_geometry(size, angle, False, self.center)
@@ -733,7 +725,7 @@ class RandomAffine(VisionTransform):
                 inpt, **params, interpolation=self.interpolation, fill=fill, center=self.center
             )
         size = inpt.shape[-2:]
-        dtype = _grid_dtype(inpt)
+        dtype = G._grid_dtype(inpt)
         grids = []
         for p in params["samples"]:
             inverse = G._affine_inverse_centred(
@@ -820,7 +812,7 @@ class RandomPerspective(VisionTransform):
             return inpt
         chosen = plain[index.to(plain.device)]
         coeffs = params["batch_coefficients"][index].to(
-            device=plain.device, dtype=_grid_dtype(plain)
+            device=plain.device, dtype=G._grid_dtype(plain)
         )
         grid = G._perspective_grid(coeffs, plain.shape[-2:])
         mode = G._mode(self.interpolation, ("nearest", "bilinear"))
@@ -914,7 +906,7 @@ class ElasticTransform(VisionTransform):
                 inpt, params["displacement"], interpolation=self.interpolation, fill=fill
             )
         displacements = params["displacements"]
-        dtype = _grid_dtype(inpt)
+        dtype = G._grid_dtype(inpt)
         grid = G._identity_grid(inpt.shape[-2:], dtype, inpt.device) + displacements.to(
             dtype=dtype, device=inpt.device
         )

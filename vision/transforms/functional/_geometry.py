@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as TF
 
 from triptych.vision import ops as vops
+from triptych.vision.ops import _is_channels_last
 
 from ...tensors import BoundingBoxes, BoundingBoxFormat, KeyPoints, Mask, wrap
 from .._dispatch import dispatch, register_kernel
@@ -123,21 +124,13 @@ def _to_nchw(image: torch.Tensor) -> tuple[torch.Tensor, Callable[[torch.Tensor]
     return image.reshape(-1, *image.shape[-3:]), lambda out: out.reshape(*lead, *out.shape[-3:])
 
 
-def _is_channels_last(x: torch.Tensor) -> bool:
-    if x.ndim == 4:
-        return (
-            x.shape[1] > 1
-            and not x.is_contiguous()
-            and x.is_contiguous(memory_format=torch.channels_last)
-        )
-    if x.ndim == 3:
-        return x.shape[0] > 1 and not x.is_contiguous() and x.permute(1, 2, 0).is_contiguous()
-    return False
-
-
-def _dense(view: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``view`` (e.g. a crop) packed densely, in ``like``'s memory layout (NCHW or channels-last)."""
-    if not _is_channels_last(like):
+def _dense(view: torch.Tensor) -> torch.Tensor:
+    """``view`` (e.g. a crop) packed densely, keeping its layout: channels-last (channels
+    interleaved, as images decoded from HWC memory) or NCHW; a dense tensor is returned as is."""
+    if view.is_contiguous() or _is_channels_last(view):
+        return view
+    channels_innermost = view.ndim in (3, 4) and view.shape[-3] > 1 and view.stride(-3) == 1
+    if not channels_innermost:
         return view.contiguous()
     if view.ndim == 4:
         return view.contiguous(memory_format=torch.channels_last)
@@ -350,14 +343,14 @@ def _resize_to(
         return _resize_nearest_any(image, size)
     x, restore = (image, lambda out: out) if image.ndim in (3, 4) else _to_nchw(image)
     if x.dtype in _OP_DTYPES:
-        out = vops.resize(_dense(x, x), size, interpolation=mode, antialias=antialias)
+        out = vops.resize(_dense(x), size, interpolation=mode, antialias=antialias)
     elif x.is_floating_point():
-        out = vops.resize(_dense(x, x).float(), size, interpolation=mode, antialias=antialias).to(
+        out = vops.resize(_dense(x).float(), size, interpolation=mode, antialias=antialias).to(
             x.dtype
         )
     else:
         work = vops.resize(
-            _dense(x, x).to(_work_dtype(x.dtype)), size, interpolation=mode, antialias=antialias
+            _dense(x).to(_work_dtype(x.dtype)), size, interpolation=mode, antialias=antialias
         )
         out = _saturate(work, x.dtype)
     return restore(out)
@@ -831,6 +824,11 @@ def _grid_sample(images: torch.Tensor, grid: torch.Tensor, mode: str, fill: Any)
     return _saturate(out, images.dtype)
 
 
+def _grid_dtype(image: torch.Tensor) -> torch.dtype:
+    """The dtype sampling grids are computed in: the image's for float32/float64, else float32."""
+    return image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+
+
 def _warp_images(image: torch.Tensor, grid: torch.Tensor, mode: str, fill: Any) -> torch.Tensor:
     """:func:`_grid_sample` for ``(..., C, H, W)`` with one grid shared by all leading dims."""
     x, restore = _to_nchw(image)
@@ -997,7 +995,7 @@ def _affine_image(
     angle, translate, scale, shear, center = _parse_affine(angle, translate, scale, shear, center)
     size = image.shape[-2:]
     inverse = _affine_inverse_centred(size, angle, translate, scale, shear, center)
-    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+    dtype = _grid_dtype(image)
     theta = torch.tensor(inverse, dtype=dtype, device=image.device).view(1, 2, 3)
     return _warp_images(image, _affine_grid(theta, size, size), mode, fill)
 
@@ -1116,7 +1114,7 @@ def _rotate_image(
     inverse, out_size, _, _ = _rotation_geometry(
         image.shape[-2:], float(angle), expand, _parse_center(center)
     )
-    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+    dtype = _grid_dtype(image)
     theta = torch.tensor(inverse, dtype=dtype, device=image.device).view(1, 2, 3)
     return _warp_images(image, _affine_grid(theta, image.shape[-2:], out_size), mode, fill)
 
@@ -1268,7 +1266,7 @@ def _perspective_image(
     _check_image(image, "perspective")
     mode = _mode(interpolation, ("nearest", "bilinear"))
     coeffs = _perspective_coeffs(startpoints, endpoints, coefficients)
-    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+    dtype = _grid_dtype(image)
     grid = _perspective_grid(
         torch.tensor([coeffs], dtype=dtype, device=image.device), image.shape[-2:]
     )
@@ -1350,7 +1348,7 @@ def _elastic_image(image, displacement, interpolation=InterpolationMode.BILINEAR
     _check_image(image, "elastic")
     mode = _mode(interpolation, ("nearest", "bilinear"))
     displacement = _check_displacement(displacement, image.shape[-2:])
-    dtype = image.dtype if image.dtype in (torch.float32, torch.float64) else torch.float32
+    dtype = _grid_dtype(image)
     grid = _identity_grid(image.shape[-2:], dtype, image.device) + displacement.to(
         dtype=dtype, device=image.device
     )
