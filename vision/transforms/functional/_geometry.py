@@ -553,7 +553,8 @@ def resized_crop(
     interpolation: InterpolationMode | str | int = InterpolationMode.BILINEAR,
     antialias: bool | None = True,
 ) -> Any:
-    """:func:`crop` then :func:`resize` to ``size`` (a single int means a square, (h, w) exact).
+    """:func:`crop` then :func:`resize` to ``size`` (same meaning as in :func:`resize`: (h, w)
+    exact, an int the shorter side).
 
     uint8 images are cropped as a view and resized by the compiled kernel (no float copy).
 
@@ -562,7 +563,6 @@ def resized_crop(
         >>> resized_crop(torch.zeros(3, 64, 64, dtype=torch.uint8), 8, 8, 32, 16, [24, 24]).shape
         torch.Size([3, 24, 24])
     """
-    size = _pair(size, "size")
     return resize(
         crop(inpt, top, left, height, width), size, interpolation=interpolation, antialias=antialias
     )
