@@ -33,6 +33,7 @@ from . import functional as F
 from ._base import SampleInfo, VisionTransform, select_inputs
 from ._color import batch_shape, check_p, is_image, num_channels, rewrap
 from ._dispatch import _is_pil_type, has_kernel
+from .functional._geometry import _mode
 from .functional._misc import _max_value
 
 __all__ = [
@@ -396,13 +397,8 @@ def _policy_table(policy: AutoAugmentPolicy) -> tuple[torch.Tensor, torch.Tensor
 
 
 def _interpolation_name(interpolation: Any) -> str:
-    """``"nearest"`` or ``"bilinear"`` from a string, an enum with that value, or PIL's code 0 / 2."""
-    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
-        interpolation = {0: "nearest", 2: "bilinear"}.get(interpolation, interpolation)
-    name = str(getattr(interpolation, "value", interpolation)).lower()
-    if name not in ("nearest", "bilinear"):
-        raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
-    return name
+    """``"nearest"`` or ``"bilinear"``, parsed as the geometry functionals parse it."""
+    return _mode(interpolation, allowed=("nearest", "bilinear"))
 
 
 def _check_fill(fill: Any) -> Any:
@@ -414,84 +410,22 @@ def _check_fill(fill: Any) -> Any:
     return fill
 
 
-def _geometry_functionals() -> tuple[Callable, Callable] | None:
-    affine, rotate = getattr(F, "affine", None), getattr(F, "rotate", None)
-    return (affine, rotate) if affine is not None and rotate is not None else None
-
-
 def _geometry_call(inpt: Any, name: str, magnitude: float, interpolation: Any, fill: Any) -> Any:
     """One geometric policy operation through ``F.affine`` / ``F.rotate`` (torchvision's meanings)."""
-    affine, rotate = _geometry_functionals()  # type: ignore[misc]
     if name == "Rotate":
-        return rotate(inpt, angle=magnitude, interpolation=interpolation, fill=fill)
+        return F.rotate(inpt, angle=magnitude, interpolation=interpolation, fill=fill)
     shear_degrees = math.degrees(math.atan(magnitude))
     shear = {"ShearX": [shear_degrees, 0.0], "ShearY": [0.0, shear_degrees]}.get(name, [0.0, 0.0])
     translate = {"TranslateX": [int(magnitude), 0], "TranslateY": [0, int(magnitude)]}.get(name, [0, 0])
     center = [0, 0] if name in ("ShearX", "ShearY") else None  # shears pivot on the top-left corner
-    return affine(inpt, angle=0.0, translate=translate, scale=1.0, shear=shear,
+    return F.affine(inpt, angle=0.0, translate=translate, scale=1.0, shear=shear,
                   interpolation=interpolation, fill=fill, center=center)
 
 
-# TEMPORARY: a minimal per-image affine warp for the policies' geometric operations, used only
-# while triptych.vision.transforms.functional has no `affine` / `rotate` (they are being written
-# in functional/_geometry.py). Once those are merged, _geometric() calls them instead and this
-# block (_inverse_matrices, _warp) can be deleted.
-def _inverse_matrices(name: str, magnitudes: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """``(K, 2, 3)`` maps from output to input pixel coordinates (origin at the image centre)."""
-    count = magnitudes.shape[0]
-    matrix = torch.zeros(count, 2, 3, dtype=torch.float64)
-    matrix[:, 0, 0] = matrix[:, 1, 1] = 1.0
-    if name in ("ShearX", "ShearY"):
-        row, col = (0, 1) if name == "ShearX" else (1, 0)
-        matrix[:, row, col] = magnitudes
-        corner = torch.tensor([-0.5 * width, -0.5 * height], dtype=torch.float64)  # shear pivot
-        matrix[:, :, 2] = corner - matrix[:, :, :2] @ corner
-    elif name in ("TranslateX", "TranslateY"):
-        matrix[:, 0 if name == "TranslateX" else 1, 2] = -magnitudes.trunc()
-    elif name == "Rotate":  # counter-clockwise on screen by `magnitude` degrees
-        theta = torch.deg2rad(magnitudes)
-        matrix[:, 0, 0], matrix[:, 0, 1] = theta.cos(), -theta.sin()
-        matrix[:, 1, 0], matrix[:, 1, 1] = theta.sin(), theta.cos()
-    return matrix
-
-
-def _warp(images: torch.Tensor, matrices: torch.Tensor, interpolation: Any, fill: Any) -> torch.Tensor:
-    count, channels, height, width = images.shape
-    dtype = images.dtype if images.is_floating_point() else torch.float32
-    device = images.device
-    # Pixel centres relative to the image centre, mapped in float32 (as torchvision, so that
-    # nearest-neighbour ties at exact half pixels break the same way).
-    xs = torch.arange(width, dtype=torch.float32, device=device) - (width - 1) / 2
-    ys = torch.arange(height, dtype=torch.float32, device=device) - (height - 1) / 2
-    ones = torch.ones(height, width, device=device)
-    points = torch.stack(torch.meshgrid(xs, ys, indexing="xy") + (ones,), -1)
-    scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float64).view(1, 2, 1)
-    theta = (matrices / scale).to(device, torch.float32)
-    grid = torch.einsum("hwk,nck->nhwc", points, theta).to(dtype)  # (K, H, W, 2) in [-1, 1]
-    work = images.to(dtype)
-    if fill is not None:
-        work = torch.cat([work, torch.ones_like(work[:, :1])], dim=1)
-    mode = _interpolation_name(interpolation)
-    out = nnf.grid_sample(work, grid, mode=mode, padding_mode="zeros", align_corners=False)
-    if fill is not None:
-        out, inside = out[:, :-1], out[:, -1:]
-        fill_value = torch.tensor(fill if isinstance(fill, Sequence) else [fill], dtype=dtype, device=device)
-        fill_value = fill_value.view(1, -1, 1, 1)
-        if mode == "nearest":
-            out = torch.where(inside < 0.5, fill_value.expand_as(out), out)
-        else:
-            out = (out - fill_value) * inside + fill_value
-    if not images.is_floating_point():
-        out = out.round_().clamp_(0, _max_value(images.dtype)).to(images.dtype)
-    return out
-# END TEMPORARY
 
 
 def _geometric(images: torch.Tensor, name: str, magnitudes: torch.Tensor, interpolation: Any, fill: Any) -> torch.Tensor:
     """A geometric operation with one magnitude per image of ``images`` ``(K, C, H, W)``."""
-    if _geometry_functionals() is None:  # TEMPORARY path, see _warp
-        matrices = _inverse_matrices(name, magnitudes, images.shape[-2], images.shape[-1])
-        return _warp(images, matrices, interpolation, fill)
     # The geometry functionals take one set of parameters: one call per distinct magnitude.
     values = magnitudes.unique()
     if values.numel() == 1:
@@ -573,12 +507,8 @@ class _AutoAugmentBase(VisionTransform):
         kinds = sorted({type(x).__name__ for x in others})
         if count > 1:
             raise TypeError(f"{type(self).__name__} cannot move {', '.join(kinds)} along with a batch of images")
-        geometry = _geometry_functionals()
-        if geometry is None or not all(has_kernel(geometry[0], type(x)) and has_kernel(geometry[1], type(x)) for x in others):
-            raise TypeError(
-                f"{type(self).__name__} supports {', '.join(kinds)} in a sample only with the geometry "
-                "functionals (affine, rotate) for them; pass the image alone"
-            )
+        if not all(has_kernel(F.affine, type(x)) and has_kernel(F.rotate, type(x)) for x in others):
+            raise TypeError(f"{type(self).__name__} cannot move {', '.join(kinds)}; pass the image alone")
 
     def forward(self, *inputs: Any) -> Any:
         sample = inputs if len(inputs) > 1 else inputs[0]
