@@ -1,0 +1,503 @@
+// The CPU separable resampler shared by triptych::resize and
+// triptych::resized_crop_flip_normalize (CPU only; the CUDA kernels have their own loops
+// over the same weights, see resample_cuda.cuh).
+//
+// An image is a view of rows x cols x channels with arbitrary row stride and either
+// interleaved channels (HWC memory: channel stride 1, column stride C) or planar channels
+// (CHW memory: column stride 1). A crop is just a view with an offset: nothing is copied.
+//
+// Per output row the two passes run back to back on small per-thread buffers (no
+// image-sized intermediate):
+//   vertical first  : source rows -> one float row (W_in * C, interleaved) -> horizontal
+//                     pass -> output row
+//   horizontal first: the source rows a band of output rows needs -> horizontal pass ->
+//                     band buffer -> vertical pass per output row
+// `plan_order` picks the cheaper order from the tap counts (downscaling favours vertical
+// first, upscaling horizontal first). Rows always reach the horizontal pass interleaved,
+// so 3- and 4-channel pixels are filtered as one 4-lane vector per tap.
+#pragma once
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "common.h"
+#include "vision/resample.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define TRIPTYCH_AVX2_KERNELS 1
+#include <immintrin.h>
+#endif
+
+namespace triptych {
+namespace resample {
+// Internal linkage: every translation unit that includes this header gets its own copy,
+// which keeps GCC's target_clones (TRIPTYCH_MULTIVERSION) resolvers out of COMDAT groups.
+namespace {
+
+// Precomputed weights of one axis: output index o reads source indices
+// start[o] .. start[o] + taps - 1 with weights weights[o * taps + j].
+template <typename acc_t>
+struct AxisTable {
+  int64_t in_size = 0;
+  int64_t out_size = 0;
+  int64_t taps = 1;
+  bool identity = false;  // output o is exactly source o (a plain copy)
+  std::vector<int64_t> start;
+  std::vector<acc_t> weights;
+};
+
+// `reverse` mirrors the output (a horizontal flip): output o uses the window of out-1-o.
+// The windows are then trimmed to the widest run of non-zero weights: torch's tap bound
+// (2 * ceil(support) + 1) is about one tap wider than any real window.
+template <typename acc_t>
+AxisTable<acc_t> make_axis_table(const Axis& axis, bool reverse = false) {
+  const int64_t in = axis.in_size, out = axis.out_size;
+  const int64_t bound = window_taps<acc_t>(axis);
+  std::vector<acc_t> full(out * bound);
+  std::vector<int64_t> window_start(out), first(out), last(out);
+  int64_t taps = 1;
+  for (int64_t o = 0; o < out; ++o) {
+    acc_t* w = full.data() + o * bound;
+    window_start[o] = compute_window<acc_t>(axis, reverse ? out - 1 - o : o, bound, w);
+    int64_t lo = 0, hi = bound - 1;
+    while (lo < hi && w[lo] == acc_t(0)) ++lo;
+    while (hi > lo && w[hi] == acc_t(0)) --hi;
+    first[o] = window_start[o] + lo;
+    last[o] = window_start[o] + hi;
+    taps = std::max(taps, hi - lo + 1);
+  }
+  AxisTable<acc_t> t;
+  t.in_size = in;
+  t.out_size = out;
+  t.taps = taps;
+  t.start.resize(out);
+  t.weights.assign(out * taps, acc_t(0));
+  bool identity = in == out;
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t start = std::min(first[o], in - taps);  // keeps start + taps <= in
+    const acc_t* full_w = full.data() + o * bound;
+    acc_t* w = t.weights.data() + o * taps;
+    for (int64_t p = first[o]; p <= last[o]; ++p) w[p - start] = full_w[p - window_start[o]];
+    t.start[o] = start;
+    for (int64_t j = 0; j < taps && identity; ++j) {
+      identity = w[j] == (start + j == o ? acc_t(1) : acc_t(0));
+    }
+  }
+  t.identity = identity;
+  return t;
+}
+
+template <typename T>
+struct ImageView {
+  const T* data = nullptr;
+  int64_t rows = 0, cols = 0, channels = 0;
+  int64_t row_stride = 0, col_stride = 0, channel_stride = 0;
+
+  bool interleaved() const { return channels > 1 && channel_stride == 1 && col_stride == channels; }
+  bool planar() const { return col_stride == 1; }
+};
+
+// ---- the passes -------------------------------------------------------------------------
+//
+// The float loops are written with GCC/Clang vector extensions (portable, no intrinsics):
+// TRIPTYCH_MULTIVERSION compiles them for AVX2 and for the SSE2 baseline, where each
+// 8-lane vector becomes two 4-lane ones. Other compilers take the plain loops.
+
+#if defined(__GNUC__)
+#define TRIPTYCH_VECTOR_EXTENSIONS 1
+// The helpers below return 32-byte vectors and are always inlined, so the ABI note GCC
+// gives for them (-Wpsabi) does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float float4_t __attribute__((vector_size(16)));
+typedef float float8_t __attribute__((vector_size(32)));
+
+#define TRIPTYCH_ALWAYS_INLINE inline __attribute__((always_inline))
+
+TRIPTYCH_ALWAYS_INLINE float8_t load8_as_float(const float* p) {
+  float8_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+TRIPTYCH_ALWAYS_INLINE float4_t load4(const float* p) {
+  float4_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+#endif
+
+// out[k] = sum_j w[j] * src[j * row_stride + k], k < len: contiguous rows, so this is the
+// cheap pass. With float input and accumulation, 32 running sums stay in registers across
+// the taps; other types take plain loops the compiler vectorises.
+template <typename in_t, typename acc_t>
+TRIPTYCH_MULTIVERSION void vertical_row_portable(
+    const in_t* __restrict__ src, int64_t row_stride, const acc_t* __restrict__ w, int64_t taps,
+    int64_t len, acc_t* __restrict__ out) {
+  int64_t k = 0;
+#if defined(TRIPTYCH_VECTOR_EXTENSIONS)
+  if constexpr (std::is_same<acc_t, float>::value && std::is_same<in_t, float>::value) {
+    for (; k + 32 <= len; k += 32) {
+      float8_t a0 = {}, a1 = {}, a2 = {}, a3 = {};
+      const in_t* s = src + k;
+      for (int64_t j = 0; j < taps; ++j, s += row_stride) {
+        const float wj = w[j];
+        a0 += wj * load8_as_float(s);
+        a1 += wj * load8_as_float(s + 8);
+        a2 += wj * load8_as_float(s + 16);
+        a3 += wj * load8_as_float(s + 24);
+      }
+      std::memcpy(out + k, &a0, sizeof(a0));
+      std::memcpy(out + k + 8, &a1, sizeof(a1));
+      std::memcpy(out + k + 16, &a2, sizeof(a2));
+      std::memcpy(out + k + 24, &a3, sizeof(a3));
+    }
+  }
+#endif
+  if (k == len) return;
+  const int64_t n = len - k;
+  acc_t* __restrict__ o = out + k;
+  const acc_t w0 = w[0];
+  const in_t* __restrict__ s0 = src + k;
+  for (int64_t i = 0; i < n; ++i) o[i] = w0 * static_cast<acc_t>(s0[i]);
+  for (int64_t j = 1; j < taps; ++j) {
+    const acc_t wj = w[j];
+    const in_t* __restrict__ s = src + j * row_stride + k;
+    for (int64_t i = 0; i < n; ++i) o[i] += wj * static_cast<acc_t>(s[i]);
+  }
+}
+
+#if defined(TRIPTYCH_AVX2_KERNELS)
+// uint8 rows, float sums: GCC does not vectorise a byte-to-float vector conversion well,
+// so this one loop is written with AVX2 intrinsics (mul + add, no FMA, so results do not
+// depend on the CPU) and chosen at run time.
+__attribute__((target("avx2"), always_inline)) inline __m256 load8_u8_as_float(const uint8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
+__attribute__((target("avx2"))) void vertical_row_u8_avx2(
+    const uint8_t* __restrict__ src, int64_t row_stride, const float* __restrict__ w, int64_t taps,
+    int64_t len, float* __restrict__ out) {
+#define load8 load8_u8_as_float
+  int64_t k = 0;
+  for (; k + 32 <= len; k += 32) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const uint8_t* s = src + k;
+    for (int64_t j = 0; j < taps; ++j, s += row_stride) {
+      const __m256 wj = _mm256_set1_ps(w[j]);
+      a0 = _mm256_add_ps(a0, _mm256_mul_ps(wj, load8(s)));
+      a1 = _mm256_add_ps(a1, _mm256_mul_ps(wj, load8(s + 8)));
+      a2 = _mm256_add_ps(a2, _mm256_mul_ps(wj, load8(s + 16)));
+      a3 = _mm256_add_ps(a3, _mm256_mul_ps(wj, load8(s + 24)));
+    }
+    _mm256_storeu_ps(out + k, a0);
+    _mm256_storeu_ps(out + k + 8, a1);
+    _mm256_storeu_ps(out + k + 16, a2);
+    _mm256_storeu_ps(out + k + 24, a3);
+  }
+  for (; k + 8 <= len; k += 8) {
+    __m256 a0 = _mm256_setzero_ps();
+    const uint8_t* s = src + k;
+    for (int64_t j = 0; j < taps; ++j, s += row_stride) {
+      a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w[j]), load8(s)));
+    }
+    _mm256_storeu_ps(out + k, a0);
+  }
+  for (; k < len; ++k) {
+    float sum = 0.f;
+    for (int64_t j = 0; j < taps; ++j) sum += w[j] * static_cast<float>(src[j * row_stride + k]);
+    out[k] = sum;
+  }
+#undef load8
+}
+
+inline bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#endif
+
+template <typename in_t, typename acc_t>
+inline void vertical_row(
+    const in_t* src, int64_t row_stride, const acc_t* w, int64_t taps, int64_t len, acc_t* out) {
+#if defined(TRIPTYCH_AVX2_KERNELS)
+  if constexpr (std::is_same<in_t, uint8_t>::value && std::is_same<acc_t, float>::value) {
+    if (cpu_has_avx2()) {
+      vertical_row_u8_avx2(src, row_stride, w, taps, len, out);
+      return;
+    }
+  }
+#endif
+  vertical_row_portable<in_t, acc_t>(src, row_stride, w, taps, len, out);
+}
+
+// Horizontal pass: output pixel x = sum_j w[x, j] * in pixel (start[x] + j), over rows of
+// interleaved channels. A fixed tap count K lets the compiler unroll the tap loop.
+template <int K, typename acc_t>
+inline void horizontal_c1_fixed(
+    const acc_t* __restrict__ in, const int64_t* __restrict__ start, const acc_t* __restrict__ w,
+    int64_t out_w, acc_t* __restrict__ out) {
+  for (int64_t x = 0; x < out_w; ++x) {
+    const acc_t* s = in + start[x];
+    const acc_t* wx = w + x * K;
+    acc_t sum = wx[0] * s[0];
+    for (int j = 1; j < K; ++j) sum += wx[j] * s[j];
+    out[x] = sum;
+  }
+}
+
+template <typename acc_t>
+TRIPTYCH_MULTIVERSION void horizontal_row_c1(
+    const acc_t* __restrict__ in, const int64_t* __restrict__ start, const acc_t* __restrict__ w,
+    int64_t taps, int64_t out_w, acc_t* __restrict__ out) {
+  switch (taps) {
+    case 1: return horizontal_c1_fixed<1, acc_t>(in, start, w, out_w, out);
+    case 2: return horizontal_c1_fixed<2, acc_t>(in, start, w, out_w, out);
+    case 3: return horizontal_c1_fixed<3, acc_t>(in, start, w, out_w, out);
+    case 4: return horizontal_c1_fixed<4, acc_t>(in, start, w, out_w, out);
+    case 5: return horizontal_c1_fixed<5, acc_t>(in, start, w, out_w, out);
+    case 6: return horizontal_c1_fixed<6, acc_t>(in, start, w, out_w, out);
+    default: break;
+  }
+  for (int64_t x = 0; x < out_w; ++x) {
+    const acc_t* s = in + start[x];
+    const acc_t* wx = w + x * taps;
+    acc_t sum = acc_t(0);
+    for (int64_t j = 0; j < taps; ++j) sum += wx[j] * s[j];
+    out[x] = sum;
+  }
+}
+
+#if defined(TRIPTYCH_VECTOR_EXTENSIONS)
+// 3 or 4 interleaved float channels: a pixel is one 4-lane vector. For 3 channels the
+// fourth lane reads the next pixel's first channel and is discarded: `in` needs one
+// element of padding after the row, `out` one after its last pixel (pixels are written in
+// order, so the spilled lane is overwritten by the next pixel).
+template <int K>
+TRIPTYCH_ALWAYS_INLINE void horizontal_c34_fixed(
+    const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
+    const float* __restrict__ w, int64_t taps, int64_t out_w, float* __restrict__ out) {
+  const int64_t k = K > 0 ? K : taps;
+  for (int64_t x = 0; x < out_w; ++x) {
+    const float* s = in + start[x] * channels;
+    const float* wx = w + x * k;
+    float4_t acc = wx[0] * load4(s);
+    for (int64_t j = 1; j < k; ++j) acc += wx[j] * load4(s + j * channels);
+    std::memcpy(out + x * channels, &acc, sizeof(acc));
+  }
+}
+
+TRIPTYCH_MULTIVERSION void horizontal_row_c34(
+    const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
+    const float* __restrict__ w, int64_t taps, int64_t out_w, float* __restrict__ out) {
+  switch (taps) {
+    case 1: return horizontal_c34_fixed<1>(in, channels, start, w, taps, out_w, out);
+    case 2: return horizontal_c34_fixed<2>(in, channels, start, w, taps, out_w, out);
+    case 3: return horizontal_c34_fixed<3>(in, channels, start, w, taps, out_w, out);
+    case 4: return horizontal_c34_fixed<4>(in, channels, start, w, taps, out_w, out);
+    case 5: return horizontal_c34_fixed<5>(in, channels, start, w, taps, out_w, out);
+    case 6: return horizontal_c34_fixed<6>(in, channels, start, w, taps, out_w, out);
+    default: return horizontal_c34_fixed<0>(in, channels, start, w, taps, out_w, out);
+  }
+}
+#endif
+
+// Any channel count: the inner loop runs over contiguous channels.
+template <typename acc_t>
+TRIPTYCH_MULTIVERSION void horizontal_row_generic(
+    const acc_t* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
+    const acc_t* __restrict__ w, int64_t taps, int64_t out_w, acc_t* __restrict__ out) {
+  for (int64_t x = 0; x < out_w; ++x) {
+    const acc_t* s = in + start[x] * channels;
+    const acc_t* wx = w + x * taps;
+    acc_t* o = out + x * channels;
+    for (int64_t c = 0; c < channels; ++c) o[c] = acc_t(0);
+    for (int64_t j = 0; j < taps; ++j) {
+      const acc_t wj = wx[j];
+      const acc_t* sj = s + j * channels;
+      for (int64_t c = 0; c < channels; ++c) o[c] += wj * sj[c];
+    }
+  }
+}
+
+// Rows handed to horizontal_row carry kRowPad elements of slack after the last pixel.
+constexpr int64_t kRowPad = 4;
+
+template <typename acc_t>
+inline void horizontal_row(const acc_t* in, int64_t channels, const AxisTable<acc_t>& tx, acc_t* out) {
+  const int64_t* start = tx.start.data();
+  const acc_t* w = tx.weights.data();
+  if (channels == 1) {
+    horizontal_row_c1<acc_t>(in, start, w, tx.taps, tx.out_size, out);
+    return;
+  }
+#if defined(TRIPTYCH_VECTOR_EXTENSIONS)
+  if constexpr (std::is_same<acc_t, float>::value) {
+    if (channels == 3 || channels == 4) {
+      horizontal_row_c34(in, channels, start, w, tx.taps, tx.out_size, out);
+      return;
+    }
+  }
+#endif
+  horizontal_row_generic<acc_t>(in, channels, start, w, tx.taps, tx.out_size, out);
+}
+
+// Scatters one channel row into an interleaved row.
+template <typename acc_t>
+inline void interleave_channel(const acc_t* src, int64_t cols, int64_t channel, int64_t channels, acc_t* dst) {
+  for (int64_t x = 0; x < cols; ++x) dst[x * channels + channel] = src[x];
+}
+
+// Weighted sum of source rows first, first + 1, ... into an interleaved acc row of
+// cols * channels values. `scratch` holds one planar channel row.
+template <typename in_t, typename acc_t>
+void vertical_gather(
+    const ImageView<in_t>& img, int64_t first, const acc_t* w, int64_t taps, acc_t* out,
+    acc_t* scratch) {
+  const in_t* base = img.data + first * img.row_stride;
+  if (img.interleaved() || img.channels == 1) {
+    vertical_row<in_t, acc_t>(base, img.row_stride, w, taps, img.cols * img.channels, out);
+    return;
+  }
+  for (int64_t c = 0; c < img.channels; ++c) {  // planar: one plane at a time, then interleave
+    vertical_row<in_t, acc_t>(base + c * img.channel_stride, img.row_stride, w, taps, img.cols, scratch);
+    interleave_channel<acc_t>(scratch, img.cols, c, img.channels, out);
+  }
+}
+
+// ---- one image --------------------------------------------------------------------------
+
+enum class Order { kVerticalFirst, kHorizontalFirst };
+
+// Relative cost of the two orders, in "vector multiply-adds": the vertical pass is a
+// contiguous loop (~8 lanes), the horizontal pass one (scalar or 4-lane) multiply-add per
+// output pixel and tap.
+template <typename acc_t>
+Order plan_order(const AxisTable<acc_t>& ty, const AxisTable<acc_t>& tx, int64_t channels) {
+  if (tx.identity) return Order::kVerticalFirst;
+  const double c = static_cast<double>(channels);
+  const double per_pixel_tap = channels == 1 ? 1.0 : std::max(1.0, c / 4.0);
+  const double hin = static_cast<double>(ty.in_size), hout = static_cast<double>(ty.out_size);
+  const double win = static_cast<double>(tx.in_size), wout = static_cast<double>(tx.out_size);
+  const double ky = static_cast<double>(ty.taps), kx = static_cast<double>(tx.taps);
+  const double vertical_first = hout * win * c * ky / 8.0 + hout * wout * kx * per_pixel_tap;
+  const double horizontal_first = hin * win * c / 8.0 + hin * wout * kx * per_pixel_tap + hout * wout * c * ky / 8.0;
+  return vertical_first <= horizontal_first ? Order::kVerticalFirst : Order::kHorizontalFirst;
+}
+
+// Per-thread buffers, sized for one image geometry.
+template <typename acc_t>
+struct Scratch {
+  std::vector<acc_t> in_row, plane_row, out_row, band;
+  acc_t one = acc_t(1);
+};
+
+// Computes output rows [y0, y1) of one image and hands each to store(y, row), where row is
+// interleaved: tx.out_size * channels values.
+template <typename in_t, typename acc_t, typename Store>
+void resample_rows(
+    const ImageView<in_t>& img, const AxisTable<acc_t>& ty, const AxisTable<acc_t>& tx, Order order,
+    int64_t y0, int64_t y1, Scratch<acc_t>& s, Store&& store) {
+  const int64_t C = img.channels;
+  const int64_t in_len = img.cols * C, out_len = tx.out_size * C;
+  s.in_row.resize(in_len + kRowPad);
+  s.plane_row.resize(img.cols + kRowPad);
+  s.out_row.resize(out_len + kRowPad);
+  if (order == Order::kVerticalFirst) {
+    for (int64_t y = y0; y < y1; ++y) {
+      vertical_gather<in_t, acc_t>(img, ty.start[y], ty.weights.data() + y * ty.taps, ty.taps,
+                                   s.in_row.data(), s.plane_row.data());
+      if (tx.identity) {
+        store(y, s.in_row.data());
+      } else {
+        horizontal_row<acc_t>(s.in_row.data(), C, tx, s.out_row.data());
+        store(y, s.out_row.data());
+      }
+    }
+    return;
+  }
+  // Horizontal first, in bands of output rows so the band buffer stays in cache.
+  constexpr int64_t kBandRows = 16;
+  const int64_t band_stride = out_len + kRowPad;
+  for (int64_t b0 = y0; b0 < y1; b0 += kBandRows) {
+    const int64_t b1 = std::min(y1, b0 + kBandRows);
+    int64_t r0 = ty.start[b0], r1 = r0;
+    for (int64_t y = b0; y < b1; ++y) {
+      r0 = std::min(r0, ty.start[y]);
+      r1 = std::max(r1, ty.start[y] + ty.taps);
+    }
+    s.band.resize((r1 - r0) * band_stride);
+    for (int64_t r = r0; r < r1; ++r) {
+      vertical_gather<in_t, acc_t>(img, r, &s.one, 1, s.in_row.data(), s.plane_row.data());
+      horizontal_row<acc_t>(s.in_row.data(), C, tx, s.band.data() + (r - r0) * band_stride);
+    }
+    for (int64_t y = b0; y < b1; ++y) {
+      vertical_row<acc_t, acc_t>(s.band.data() + (ty.start[y] - r0) * band_stride, band_stride,
+                                 ty.weights.data() + y * ty.taps, ty.taps, out_len, s.out_row.data());
+      store(y, s.out_row.data());
+    }
+  }
+}
+
+// ---- stores -----------------------------------------------------------------------------
+
+// Round half to even (as torch.round) and saturate to [0, 255]. Written so it vectorises:
+// the magic-number rounding avoids a libm call, the clamp happens on integers.
+inline uint8_t round_saturate_u8(float v) {
+  v = (v + 12582912.f) - 12582912.f;  // 1.5 * 2^23: rounds in the current (nearest-even) mode
+  int32_t i = static_cast<int32_t>(v);
+  i = i < 0 ? 0 : i;
+  i = i > 255 ? 255 : i;
+  return static_cast<uint8_t>(i);
+}
+
+template <typename acc_t, typename out_t>
+inline out_t convert_out(acc_t v) {
+  if constexpr (std::is_same<out_t, uint8_t>::value) {
+    return round_saturate_u8(static_cast<float>(v));
+  } else {
+    return static_cast<out_t>(v);
+  }
+}
+
+// row (cols x channels interleaved) -> dst with column stride sx and channel stride sc.
+template <typename acc_t, typename out_t>
+TRIPTYCH_MULTIVERSION void store_converted(
+    const acc_t* __restrict__ row, int64_t cols, int64_t channels, out_t* __restrict__ dst,
+    int64_t sx, int64_t sc) {
+  if (sc == 1 && sx == channels) {
+    const int64_t len = cols * channels;
+    for (int64_t k = 0; k < len; ++k) dst[k] = convert_out<acc_t, out_t>(row[k]);
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    out_t* d = dst + c * sc;
+    const acc_t* r = row + c;
+    for (int64_t x = 0; x < cols; ++x) d[x * sx] = convert_out<acc_t, out_t>(r[x * channels]);
+  }
+}
+
+// out = row * scale[c] + bias[c]. `pattern_scale`/`pattern_bias` repeat the channel
+// coefficients over a whole interleaved row, so the channels-last case is one flat loop.
+template <typename acc_t, typename out_t>
+TRIPTYCH_MULTIVERSION void store_affine(
+    const acc_t* __restrict__ row, int64_t cols, int64_t channels, out_t* __restrict__ dst,
+    int64_t sx, int64_t sc, const acc_t* __restrict__ scale, const acc_t* __restrict__ bias,
+    const acc_t* __restrict__ pattern_scale, const acc_t* __restrict__ pattern_bias) {
+  if (sc == 1 && sx == channels) {
+    const int64_t len = cols * channels;
+    for (int64_t k = 0; k < len; ++k) dst[k] = static_cast<out_t>(row[k] * pattern_scale[k] + pattern_bias[k]);
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    out_t* d = dst + c * sc;
+    const acc_t* r = row + c;
+    const acc_t a = scale[c], b = bias[c];
+    for (int64_t x = 0; x < cols; ++x) d[x * sx] = static_cast<out_t>(r[x * channels] * a + b);
+  }
+}
+
+}  // namespace
+}  // namespace resample
+}  // namespace triptych

@@ -1,0 +1,155 @@
+// triptych::resize — schema, shared argument handling and the CPU kernel.
+//
+// resize(image, size=(h, w), interpolation, antialias): torch's
+// F.interpolate(image, size, mode, align_corners=False, antialias) for uint8 (rounded and
+// saturated), float32 and float64 images, (C, H, W) or (N, C, H, W), contiguous or
+// channels-last memory (an HWC image is passed as its CHW permuted view); the output keeps
+// the input's memory format. Separable filtering with weights computed once per output
+// row and column (vision/resample.h), passes in vision/resample_cpu.h.
+#include "vision/resize.h"
+
+#include <algorithm>
+
+#include "vision/resample_cpu.h"
+
+namespace triptych {
+
+int parse_interpolation(const std::string& interpolation, const char* op) {
+  if (interpolation == "nearest") return resample::kNearest;
+  if (interpolation == "bilinear") return resample::kBilinear;
+  if (interpolation == "bicubic") return resample::kBicubic;
+  STD_TORCH_CHECK(false, "triptych::", op, ": interpolation must be one of nearest, bilinear, bicubic, got '",
+                  interpolation, "'");
+  return -1;
+}
+
+namespace {
+
+// torch's rule for "dense in this dimension order" (innermost first): sizes of 1 are skipped.
+bool dense_in_order(const Tensor& t, std::initializer_list<int64_t> inner_to_outer) {
+  int64_t expected = 1;
+  for (const int64_t d : inner_to_outer) {
+    const int64_t size = t.size(d);
+    if (size == 1) continue;
+    if (t.stride(d) != expected) return false;
+    expected *= size;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool image_is_channels_last(const Tensor& image) {
+  if (image.dim() == 4) {
+    return image.size(1) > 1 && !image.is_contiguous() && dense_in_order(image, {1, 3, 2, 0});
+  }
+  return image.size(0) > 1 && !image.is_contiguous() && dense_in_order(image, {0, 2, 1});
+}
+
+Tensor allocate_image(
+    const Tensor& device_of, int64_t n, int64_t c, int64_t h, int64_t w, ScalarType dtype,
+    bool channels_last, bool batched) {
+  const std::vector<int64_t> shape4 = {n, c, h, w};
+  Tensor out = torch::stable::empty(
+      shape4, dtype, std::nullopt, device_of.device(), std::nullopt,
+      channels_last ? torch::headeronly::MemoryFormat::ChannelsLast
+                    : torch::headeronly::MemoryFormat::Contiguous);
+  return batched ? out : torch::stable::squeeze(out, 0);
+}
+
+ImageGeometry image_geometry(const Tensor& image) {
+  const int64_t dim = image.dim();
+  ImageGeometry g;
+  g.n = dim == 4 ? image.size(0) : 1;
+  g.sn = dim == 4 ? image.stride(0) : 0;
+  g.c = image.size(dim - 3);
+  g.sc = image.stride(dim - 3);
+  g.h = image.size(dim - 2);
+  g.sh = image.stride(dim - 2);
+  g.w = image.size(dim - 1);
+  g.sw = image.stride(dim - 1);
+  return g;
+}
+
+void check_image_and_size(const Tensor& image, const std::vector<int64_t>& size, const char* op) {
+  const int64_t dim = image.dim();
+  STD_TORCH_CHECK(dim == 3 || dim == 4, "triptych::", op,
+                  " expects a (C, H, W) or (N, C, H, W) image, got ", dim, " dimensions");
+  const ScalarType dtype = image.scalar_type();
+  STD_TORCH_CHECK(dtype == ScalarType::Byte || dtype == ScalarType::Float || dtype == ScalarType::Double,
+                  "triptych::", op, " expects a uint8, float32 or float64 image");
+  STD_TORCH_CHECK(image.size(dim - 1) > 0 && image.size(dim - 2) > 0, "triptych::", op,
+                  ": the image is empty (height or width 0)");
+  STD_TORCH_CHECK(size.size() == 2 && size[0] > 0 && size[1] > 0, "triptych::", op,
+                  ": size must be (height, width) of positive integers");
+}
+
+Tensor resize_allocate_output(
+    const Tensor& image, const std::vector<int64_t>& size, const std::string& interpolation) {
+  check_image_and_size(image, size, "resize");
+  parse_interpolation(interpolation, "resize");
+  const ImageGeometry g = image_geometry(image);
+  return allocate_image(image, g.n, g.c, size[0], size[1], image.scalar_type(),
+                        image_is_channels_last(image), image.dim() == 4);
+}
+
+namespace {
+
+template <typename in_t, typename acc_t>
+void resize_cpu_typed(const Tensor& input, Tensor& output, int interp, bool antialias) {
+  using namespace resample;
+  const ImageGeometry in = image_geometry(input);
+  const ImageGeometry out = image_geometry(output);
+  const AxisTable<acc_t> ty = make_axis_table<acc_t>(Axis{in.h, out.h, interp, antialias});
+  const AxisTable<acc_t> tx = make_axis_table<acc_t>(Axis{in.w, out.w, interp, antialias});
+  const Order order = plan_order(ty, tx, in.c);
+  const in_t* src = input.const_data_ptr<in_t>();
+  in_t* dst = output.mutable_data_ptr<in_t>();
+  const int64_t rows = in.n * out.h;
+  const int64_t grain = std::max<int64_t>(4, (1 << 16) / (out.w * out.c));
+  torch::stable::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    Scratch<acc_t> scratch;
+    for (int64_t i = begin; i < end;) {
+      const int64_t n = i / out.h, y0 = i % out.h, y1 = std::min(out.h, y0 + (end - i));
+      ImageView<in_t> view{src + n * in.sn, in.h, in.w, in.c, in.sh, in.sw, in.sc};
+      in_t* dst_n = dst + n * out.sn;
+      resample_rows<in_t, acc_t>(view, ty, tx, order, y0, y1, scratch, [&](int64_t y, const acc_t* row) {
+        store_converted<acc_t, in_t>(row, out.w, out.c, dst_n + y * out.sh, out.sw, out.sc);
+      });
+      i += y1 - y0;
+    }
+  });
+}
+
+Tensor resize_cpu(const Tensor& image, std::vector<int64_t> size, std::string interpolation, bool antialias) {
+  Tensor output = resize_allocate_output(image, size, interpolation);
+  if (output.numel() == 0) return output;
+  const int interp = parse_interpolation(interpolation, "resize");
+  Tensor input = image;
+  const ImageGeometry g = image_geometry(image);
+  const bool interleaved = g.c > 1 && g.sc == 1 && g.sw == g.c;
+  if (!interleaved && g.sw != 1) input = torch::stable::contiguous(image);  // any other strides
+  switch (input.scalar_type()) {
+    case ScalarType::Byte:
+      resize_cpu_typed<uint8_t, float>(input, output, interp, antialias);
+      break;
+    case ScalarType::Float:
+      resize_cpu_typed<float, float>(input, output, interp, antialias);
+      break;
+    default:  // Double; check_image_and_size rejected everything else
+      resize_cpu_typed<double, double>(input, output, interp, antialias);
+  }
+  return output;
+}
+
+}  // namespace
+
+STABLE_TORCH_LIBRARY_FRAGMENT(triptych, m) {
+  m.def("resize(Tensor image, int[2] size, str interpolation=\"bilinear\", bool antialias=True) -> Tensor");
+}
+
+STABLE_TORCH_LIBRARY_IMPL(triptych, CPU, m) {
+  m.impl("resize", TORCH_BOX(&resize_cpu));
+}
+
+}  // namespace triptych

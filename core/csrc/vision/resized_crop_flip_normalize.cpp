@@ -1,0 +1,133 @@
+// triptych::resized_crop_flip_normalize — schema, argument handling and the CPU kernel.
+//
+// One pass per output row: crop (box = top, left, height, width) -> resize with the same
+// filters as triptych::resize -> optional horizontal flip -> (x * unit - mean[c]) / std[c],
+// unit = 1/255 for uint8. The filter windows are computed on the crop extent and read the
+// source through an offset view (no cropped copy); a flip reverses the order of the output
+// columns' windows. No rounding to uint8 in between, so the result equals the unfused
+// crop -> resize -> flip -> normalize chain up to float rounding (and up to one uint8 level
+// before normalisation against a chain whose resize rounds to uint8).
+#include "vision/resized_crop_flip_normalize.h"
+
+#include <algorithm>
+
+#include "vision/resample_cpu.h"
+
+namespace triptych {
+
+Tensor rcfn_allocate_output(
+    const Tensor& image, const Tensor& boxes, const Tensor& flips, const std::vector<int64_t>& size,
+    const std::string& interpolation, const std::vector<double>& mean, const std::vector<double>& std,
+    bool channels_last) {
+  constexpr const char* op = "resized_crop_flip_normalize";
+  check_image_and_size(image, size, op);
+  parse_interpolation(interpolation, op);
+  const ImageGeometry g = image_geometry(image);
+  STD_TORCH_CHECK(boxes.scalar_type() == ScalarType::Long, "triptych::", op, ": boxes must be int64");
+  STD_TORCH_CHECK(flips.scalar_type() == ScalarType::Bool, "triptych::", op, ": flips must be bool");
+  STD_TORCH_CHECK(boxes.numel() == 4 * g.n && (boxes.dim() == 2 || (boxes.dim() == 1 && g.n == 1)),
+                  "triptych::", op, ": boxes must have shape (N, 4) (or (4,) for one image) with N = ",
+                  g.n, " images");
+  STD_TORCH_CHECK(flips.numel() == g.n, "triptych::", op, ": flips needs one flag per image (", g.n, "), got ",
+                  flips.numel());
+  STD_TORCH_CHECK(boxes.device() == image.device() && flips.device() == image.device(), "triptych::", op,
+                  ": boxes and flips must be on the image's device");
+  STD_TORCH_CHECK(static_cast<int64_t>(mean.size()) == g.c && static_cast<int64_t>(std.size()) == g.c,
+                  "triptych::", op, ": mean and std need one value per channel (", g.c, "), got ", mean.size(),
+                  " and ", std.size());
+  for (size_t c = 0; c < std.size(); ++c) {
+    STD_TORCH_CHECK(std[c] != 0.0, "triptych::", op, ": std must be non-zero, got 0 for channel ", c);
+  }
+  const ScalarType out_dtype = image.scalar_type() == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
+  return allocate_image(image, g.n, g.c, size[0], size[1], out_dtype, channels_last, image.dim() == 4);
+}
+
+namespace {
+
+template <typename in_t, typename acc_t>
+void rcfn_cpu_typed(
+    const Tensor& input, const int64_t* boxes, const bool* flips, Tensor& output, int interp, bool antialias,
+    const std::vector<double>& mean, const std::vector<double>& std) {
+  using namespace resample;
+  const ImageGeometry in = image_geometry(input);
+  const ImageGeometry out = image_geometry(output);
+  std::vector<AxisTable<acc_t>> ty(in.n), tx(in.n);
+  std::vector<Order> order(in.n);
+  for (int64_t n = 0; n < in.n; ++n) {
+    const int64_t top = boxes[4 * n], left = boxes[4 * n + 1], h = boxes[4 * n + 2], w = boxes[4 * n + 3];
+    STD_TORCH_CHECK(top >= 0 && left >= 0 && h > 0 && w > 0 && top + h <= in.h && left + w <= in.w,
+                    "triptych::resized_crop_flip_normalize: crop box ", n, " (top=", top, ", left=", left,
+                    ", height=", h, ", width=", w, ") does not lie inside the ", in.h, "x", in.w, " image");
+    ty[n] = make_axis_table<acc_t>(Axis{h, out.h, interp, antialias});
+    tx[n] = make_axis_table<acc_t>(Axis{w, out.w, interp, antialias}, flips[n]);
+    order[n] = plan_order(ty[n], tx[n], in.c);
+  }
+  const ChannelAffine<acc_t> affine = make_channel_affine<acc_t>(mean, std, std::is_same<in_t, uint8_t>::value);
+  std::vector<acc_t> pattern_scale(out.w * out.c), pattern_bias(out.w * out.c);
+  for (int64_t k = 0; k < out.w * out.c; ++k) {
+    pattern_scale[k] = affine.scale[k % out.c];
+    pattern_bias[k] = affine.bias[k % out.c];
+  }
+  const in_t* src = input.const_data_ptr<in_t>();
+  acc_t* dst = output.mutable_data_ptr<acc_t>();
+  const int64_t rows = in.n * out.h;
+  const int64_t grain = std::max<int64_t>(4, (1 << 16) / (out.w * out.c));
+  torch::stable::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    Scratch<acc_t> scratch;
+    for (int64_t i = begin; i < end;) {
+      const int64_t n = i / out.h, y0 = i % out.h, y1 = std::min(out.h, y0 + (end - i));
+      const int64_t top = boxes[4 * n], left = boxes[4 * n + 1];
+      const ImageView<in_t> crop{src + n * in.sn + top * in.sh + left * in.sw, ty[n].in_size, tx[n].in_size,
+                                 in.c, in.sh, in.sw, in.sc};
+      acc_t* dst_n = dst + n * out.sn;
+      resample_rows<in_t, acc_t>(crop, ty[n], tx[n], order[n], y0, y1, scratch, [&](int64_t y, const acc_t* row) {
+        store_affine<acc_t, acc_t>(row, out.w, out.c, dst_n + y * out.sh, out.sw, out.sc, affine.scale.data(),
+                                   affine.bias.data(), pattern_scale.data(), pattern_bias.data());
+      });
+      i += y1 - y0;
+    }
+  });
+}
+
+Tensor rcfn_cpu(
+    const Tensor& image, const Tensor& boxes, const Tensor& flips, std::vector<int64_t> size,
+    std::string interpolation, bool antialias, std::vector<double> mean, std::vector<double> std,
+    bool channels_last) {
+  Tensor output = rcfn_allocate_output(image, boxes, flips, size, interpolation, mean, std, channels_last);
+  if (output.numel() == 0) return output;
+  const int interp = parse_interpolation(interpolation, "resized_crop_flip_normalize");
+  const Tensor box_values = torch::stable::contiguous(boxes);
+  const Tensor flip_values = torch::stable::contiguous(flips);
+  const int64_t* box_ptr = box_values.const_data_ptr<int64_t>();
+  // The stable ABI has no typed accessor for bool tensors; the dtype was checked above.
+  const bool* flip_ptr = static_cast<const bool*>(flip_values.const_data_ptr());
+  Tensor input = image;
+  const ImageGeometry g = image_geometry(image);
+  const bool interleaved = g.c > 1 && g.sc == 1 && g.sw == g.c;
+  if (!interleaved && g.sw != 1) input = torch::stable::contiguous(image);  // any other strides
+  switch (input.scalar_type()) {
+    case ScalarType::Byte:
+      rcfn_cpu_typed<uint8_t, float>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
+      break;
+    case ScalarType::Float:
+      rcfn_cpu_typed<float, float>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
+      break;
+    default:  // Double; check_image_and_size rejected everything else
+      rcfn_cpu_typed<double, double>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
+  }
+  return output;
+}
+
+}  // namespace
+
+STABLE_TORCH_LIBRARY_FRAGMENT(triptych, m) {
+  m.def(
+      "resized_crop_flip_normalize(Tensor image, Tensor boxes, Tensor flips, int[2] size, str interpolation, "
+      "bool antialias, float[] mean, float[] std, bool channels_last=False) -> Tensor");
+}
+
+STABLE_TORCH_LIBRARY_IMPL(triptych, CPU, m) {
+  m.impl("resized_crop_flip_normalize", TORCH_BOX(&rcfn_cpu));
+}
+
+}  // namespace triptych
