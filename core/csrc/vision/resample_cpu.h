@@ -343,29 +343,6 @@ inline void horizontal_row(const acc_t* in, int64_t channels, const AxisTable<ac
   horizontal_row_generic<acc_t>(in, channels, start, w, tx.taps, tx.out_size, out);
 }
 
-// Scatters one channel row into an interleaved row.
-template <typename acc_t>
-inline void interleave_channel(const acc_t* src, int64_t cols, int64_t channel, int64_t channels, acc_t* dst) {
-  for (int64_t x = 0; x < cols; ++x) dst[x * channels + channel] = src[x];
-}
-
-// Weighted sum of source rows first, first + 1, ... into an interleaved acc row of
-// cols * channels values. `scratch` holds one planar channel row.
-template <typename in_t, typename acc_t>
-void vertical_gather(
-    const ImageView<in_t>& img, int64_t first, const acc_t* w, int64_t taps, acc_t* out,
-    acc_t* scratch) {
-  const in_t* base = img.data + first * img.row_stride;
-  if (img.interleaved() || img.channels == 1) {
-    vertical_row<in_t, acc_t>(base, img.row_stride, w, taps, img.cols * img.channels, out);
-    return;
-  }
-  for (int64_t c = 0; c < img.channels; ++c) {  // planar: one plane at a time, then interleave
-    vertical_row<in_t, acc_t>(base + c * img.channel_stride, img.row_stride, w, taps, img.cols, scratch);
-    interleave_channel<acc_t>(scratch, img.cols, c, img.channels, out);
-  }
-}
-
 // ---- one image --------------------------------------------------------------------------
 
 enum class Order { kVerticalFirst, kHorizontalFirst };
@@ -389,12 +366,12 @@ Order plan_order(const AxisTable<acc_t>& ty, const AxisTable<acc_t>& tx, int64_t
 // Per-thread buffers, sized for one image geometry.
 template <typename acc_t>
 struct Scratch {
-  std::vector<acc_t> in_row, plane_row, out_row, band;
+  std::vector<acc_t> in_row, out_row, band;
   acc_t one = acc_t(1);
 };
 
-// Computes output rows [y0, y1) of one image and hands each to store(y, row), where row is
-// interleaved: tx.out_size * channels values.
+// Computes output rows [y0, y1) of one image whose channels are interleaved (or single)
+// and hands each to store(y, row), row = tx.out_size * channels interleaved values.
 template <typename in_t, typename acc_t, typename Store>
 void resample_rows(
     const ImageView<in_t>& img, const AxisTable<acc_t>& ty, const AxisTable<acc_t>& tx, Order order,
@@ -402,12 +379,11 @@ void resample_rows(
   const int64_t C = img.channels;
   const int64_t in_len = img.cols * C, out_len = tx.out_size * C;
   s.in_row.resize(in_len + kRowPad);
-  s.plane_row.resize(img.cols + kRowPad);
   s.out_row.resize(out_len + kRowPad);
   if (order == Order::kVerticalFirst) {
     for (int64_t y = y0; y < y1; ++y) {
-      vertical_gather<in_t, acc_t>(img, ty.start[y], ty.weights.data() + y * ty.taps, ty.taps,
-                                   s.in_row.data(), s.plane_row.data());
+      vertical_row<in_t, acc_t>(img.data + ty.start[y] * img.row_stride, img.row_stride,
+                                ty.weights.data() + y * ty.taps, ty.taps, in_len, s.in_row.data());
       if (tx.identity) {
         store(y, s.in_row.data());
       } else {
@@ -429,7 +405,8 @@ void resample_rows(
     }
     s.band.resize((r1 - r0) * band_stride);
     for (int64_t r = r0; r < r1; ++r) {
-      vertical_gather<in_t, acc_t>(img, r, &s.one, 1, s.in_row.data(), s.plane_row.data());
+      vertical_row<in_t, acc_t>(img.data + r * img.row_stride, img.row_stride, &s.one, 1, in_len,
+                                s.in_row.data());
       horizontal_row<acc_t>(s.in_row.data(), C, tx, s.band.data() + (r - r0) * band_stride);
     }
     for (int64_t y = b0; y < b1; ++y) {
@@ -438,6 +415,42 @@ void resample_rows(
       store(y, s.out_row.data());
     }
   }
+}
+
+// Runs the resampler over every image in parallel, split into bands of output rows.
+// view_of(n) is image n's (cropped) source; tables_of(n, ty, tx) points ty/tx at its
+// tables; store(n, c0, channels, y, row) writes output row y of channels
+// c0 .. c0 + channels - 1 from `row` (interleaved). Planar images are resampled one
+// channel plane at a time, so every row stays contiguous and nothing is interleaved.
+template <typename in_t, typename acc_t, typename ViewOf, typename TablesOf, typename Store>
+void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view_of, TablesOf&& tables_of,
+                     Store&& store) {
+  if (images == 0) return;
+  const ImageView<in_t> first = view_of(0);
+  const bool split = !first.interleaved() && first.channels > 1;
+  const int64_t planes = split ? first.channels : 1;
+  const int64_t row_values = out_w * (split ? 1 : first.channels);
+  const int64_t grain = std::max<int64_t>(4, (int64_t{1} << 16) / std::max<int64_t>(1, row_values));
+  torch::stable::parallel_for(0, images * planes * out_h, grain, [&](int64_t begin, int64_t end) {
+    Scratch<acc_t> scratch;
+    for (int64_t i = begin; i < end;) {
+      const int64_t item = i / out_h, y0 = i % out_h, y1 = std::min(out_h, y0 + (end - i));
+      const int64_t n = item / planes, plane = item % planes;
+      ImageView<in_t> view = view_of(n);
+      if (split) {
+        view.data += plane * view.channel_stride;
+        view.channels = 1;
+      }
+      const AxisTable<acc_t>* ty = nullptr;
+      const AxisTable<acc_t>* tx = nullptr;
+      tables_of(n, ty, tx);
+      const Order order = plan_order(*ty, *tx, view.channels);
+      resample_rows<in_t, acc_t>(view, *ty, *tx, order, y0, y1, scratch, [&](int64_t y, const acc_t* row) {
+        store(n, plane, view.channels, y, row);
+      });
+      i += y1 - y0;
+    }
+  });
 }
 
 // ---- stores -----------------------------------------------------------------------------
@@ -466,7 +479,7 @@ template <typename acc_t, typename out_t>
 TRIPTYCH_MULTIVERSION void store_converted(
     const acc_t* __restrict__ row, int64_t cols, int64_t channels, out_t* __restrict__ dst,
     int64_t sx, int64_t sc) {
-  if (sc == 1 && sx == channels) {
+  if ((sc == 1 || channels == 1) && sx == channels) {
     const int64_t len = cols * channels;
     for (int64_t k = 0; k < len; ++k) dst[k] = convert_out<acc_t, out_t>(row[k]);
     return;
@@ -485,6 +498,15 @@ TRIPTYCH_MULTIVERSION void store_affine(
     const acc_t* __restrict__ row, int64_t cols, int64_t channels, out_t* __restrict__ dst,
     int64_t sx, int64_t sc, const acc_t* __restrict__ scale, const acc_t* __restrict__ bias,
     const acc_t* __restrict__ pattern_scale, const acc_t* __restrict__ pattern_bias) {
+  if (channels == 1) {
+    const acc_t a = scale[0], b = bias[0];
+    if (sx == 1) {
+      for (int64_t x = 0; x < cols; ++x) dst[x] = static_cast<out_t>(row[x] * a + b);
+    } else {
+      for (int64_t x = 0; x < cols; ++x) dst[x * sx] = static_cast<out_t>(row[x] * a + b);
+    }
+    return;
+  }
   if (sc == 1 && sx == channels) {
     const int64_t len = cols * channels;
     for (int64_t k = 0; k < len; ++k) dst[k] = static_cast<out_t>(row[k] * pattern_scale[k] + pattern_bias[k]);

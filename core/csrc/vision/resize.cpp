@@ -102,23 +102,19 @@ void resize_cpu_typed(const Tensor& input, Tensor& output, int interp, bool anti
   const ImageGeometry out = image_geometry(output);
   const AxisTable<acc_t> ty = make_axis_table<acc_t>(Axis{in.h, out.h, interp, antialias});
   const AxisTable<acc_t> tx = make_axis_table<acc_t>(Axis{in.w, out.w, interp, antialias});
-  const Order order = plan_order(ty, tx, in.c);
   const in_t* src = input.const_data_ptr<in_t>();
   in_t* dst = output.mutable_data_ptr<in_t>();
-  const int64_t rows = in.n * out.h;
-  const int64_t grain = std::max<int64_t>(4, (1 << 16) / (out.w * out.c));
-  torch::stable::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
-    Scratch<acc_t> scratch;
-    for (int64_t i = begin; i < end;) {
-      const int64_t n = i / out.h, y0 = i % out.h, y1 = std::min(out.h, y0 + (end - i));
-      ImageView<in_t> view{src + n * in.sn, in.h, in.w, in.c, in.sh, in.sw, in.sc};
-      in_t* dst_n = dst + n * out.sn;
-      resample_rows<in_t, acc_t>(view, ty, tx, order, y0, y1, scratch, [&](int64_t y, const acc_t* row) {
-        store_converted<acc_t, in_t>(row, out.w, out.c, dst_n + y * out.sh, out.sw, out.sc);
+  resample_images<in_t, acc_t>(
+      in.n, out.h, out.w,
+      [&](int64_t n) { return ImageView<in_t>{src + n * in.sn, in.h, in.w, in.c, in.sh, in.sw, in.sc}; },
+      [&](int64_t, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
+        y = &ty;
+        x = &tx;
+      },
+      [&](int64_t n, int64_t c0, int64_t channels, int64_t y, const acc_t* row) {
+        store_converted<acc_t, in_t>(row, out.w, channels, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
+                                     out.sc);
       });
-      i += y1 - y0;
-    }
-  });
 }
 
 Tensor resize_cpu(const Tensor& image, std::vector<int64_t> size, std::string interpolation, bool antialias) {

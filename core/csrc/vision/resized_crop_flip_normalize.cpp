@@ -52,7 +52,6 @@ void rcfn_cpu_typed(
   const ImageGeometry in = image_geometry(input);
   const ImageGeometry out = image_geometry(output);
   std::vector<AxisTable<acc_t>> ty(in.n), tx(in.n);
-  std::vector<Order> order(in.n);
   for (int64_t n = 0; n < in.n; ++n) {
     const int64_t top = boxes[4 * n], left = boxes[4 * n + 1], h = boxes[4 * n + 2], w = boxes[4 * n + 3];
     STD_TORCH_CHECK(top >= 0 && left >= 0 && h > 0 && w > 0 && top + h <= in.h && left + w <= in.w,
@@ -60,7 +59,6 @@ void rcfn_cpu_typed(
                     ", height=", h, ", width=", w, ") does not lie inside the ", in.h, "x", in.w, " image");
     ty[n] = make_axis_table<acc_t>(Axis{h, out.h, interp, antialias});
     tx[n] = make_axis_table<acc_t>(Axis{w, out.w, interp, antialias}, flips[n]);
-    order[n] = plan_order(ty[n], tx[n], in.c);
   }
   const ChannelAffine<acc_t> affine = make_channel_affine<acc_t>(mean, std, std::is_same<in_t, uint8_t>::value);
   std::vector<acc_t> pattern_scale(out.w * out.c), pattern_bias(out.w * out.c);
@@ -70,23 +68,22 @@ void rcfn_cpu_typed(
   }
   const in_t* src = input.const_data_ptr<in_t>();
   acc_t* dst = output.mutable_data_ptr<acc_t>();
-  const int64_t rows = in.n * out.h;
-  const int64_t grain = std::max<int64_t>(4, (1 << 16) / (out.w * out.c));
-  torch::stable::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
-    Scratch<acc_t> scratch;
-    for (int64_t i = begin; i < end;) {
-      const int64_t n = i / out.h, y0 = i % out.h, y1 = std::min(out.h, y0 + (end - i));
-      const int64_t top = boxes[4 * n], left = boxes[4 * n + 1];
-      const ImageView<in_t> crop{src + n * in.sn + top * in.sh + left * in.sw, ty[n].in_size, tx[n].in_size,
-                                 in.c, in.sh, in.sw, in.sc};
-      acc_t* dst_n = dst + n * out.sn;
-      resample_rows<in_t, acc_t>(crop, ty[n], tx[n], order[n], y0, y1, scratch, [&](int64_t y, const acc_t* row) {
-        store_affine<acc_t, acc_t>(row, out.w, out.c, dst_n + y * out.sh, out.sw, out.sc, affine.scale.data(),
-                                   affine.bias.data(), pattern_scale.data(), pattern_bias.data());
+  resample_images<in_t, acc_t>(
+      in.n, out.h, out.w,
+      [&](int64_t n) {
+        const int64_t top = boxes[4 * n], left = boxes[4 * n + 1];
+        return ImageView<in_t>{src + n * in.sn + top * in.sh + left * in.sw, ty[n].in_size, tx[n].in_size,
+                               in.c, in.sh, in.sw, in.sc};
+      },
+      [&](int64_t n, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
+        y = &ty[n];
+        x = &tx[n];
+      },
+      [&](int64_t n, int64_t c0, int64_t channels, int64_t y, const acc_t* row) {
+        store_affine<acc_t, acc_t>(row, out.w, channels, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
+                                   out.sc, affine.scale.data() + c0, affine.bias.data() + c0,
+                                   pattern_scale.data(), pattern_bias.data());
       });
-      i += y1 - y0;
-    }
-  });
 }
 
 Tensor rcfn_cpu(
