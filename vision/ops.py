@@ -53,12 +53,36 @@ def _resize_fake(image, size, interpolation="bilinear", antialias=True):
     return _to_layout(out, _is_channels_last(image))
 
 
+def _resize_setup_context(ctx, inputs, output):
+    image, size, interpolation, antialias = inputs
+    ctx.image_shape = image.shape
+    ctx.args = (list(size), interpolation, antialias)
+
+
+def _resize_backward(ctx, grad):
+    # resize is linear in the image; its vector-Jacobian product is torch's interpolate
+    # backward for the same mode (the transpose of the reference's resampling).
+    size, interpolation, antialias = ctx.args
+    batched = len(ctx.image_shape) == 4
+    grad4 = grad if batched else grad.unsqueeze(0)
+    input_size = list(ctx.image_shape) if batched else [1, *ctx.image_shape]
+    if interpolation == "nearest":
+        grad_image = torch.ops.aten.upsample_nearest2d_backward(grad4, size, input_size)
+    else:
+        mode = "bilinear2d" if interpolation == "bilinear" else "bicubic2d"
+        backward = getattr(torch.ops.aten, f"_upsample_{mode}_aa_backward" if antialias else f"upsample_{mode}_backward")
+        grad_image = backward(grad4, size, input_size, False)
+    return (grad_image if batched else grad_image.squeeze(0)), None, None, None
+
+
 resize_op = define_op(
     OpDef(
         name="resize",
         schema="resize(Tensor image, int[2] size, str interpolation=\"bilinear\", bool antialias=True) -> Tensor",
         reference=_resize_reference,
         fake=_resize_fake,
+        backward=_resize_backward,
+        setup_context=_resize_setup_context,
     )
 )
 
