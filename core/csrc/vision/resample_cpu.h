@@ -169,14 +169,18 @@ TRIPTYCH_MULTIVERSION void vertical_row_portable(
 }
 
 #if defined(TRIPTYCH_AVX2_KERNELS)
-// uint8 rows, float sums: GCC does not vectorise a byte-to-float vector conversion well,
-// so this one loop is written with AVX2 intrinsics (mul + add, no FMA, so results do not
-// depend on the CPU) and chosen at run time.
-__attribute__((target("avx2"), always_inline)) inline __m256 load8_u8_as_float(const uint8_t* p) {
+// The two hot loops of the uint8 path (vertical pass over byte rows, horizontal pass over
+// 3/4-channel pixels) are written with AVX2 + FMA intrinsics and chosen at run time: GCC
+// neither vectorises a byte-to-float vector conversion well nor contracts to FMA under
+// -std=c++17. Other CPUs take the portable loops, whose sums round differently in the last
+// bit (uint8 results can differ by one level where a value lands on .5).
+#define TRIPTYCH_AVX2_FMA __attribute__((target("avx2,fma")))
+
+TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) __m256 load8_u8_as_float(const uint8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 
-__attribute__((target("avx2"))) void vertical_row_u8_avx2(
+TRIPTYCH_AVX2_FMA void vertical_row_u8_avx2(
     const uint8_t* __restrict__ src, int64_t row_stride, const float* __restrict__ w, int64_t taps,
     int64_t len, float* __restrict__ out) {
 #define load8 load8_u8_as_float
@@ -186,10 +190,10 @@ __attribute__((target("avx2"))) void vertical_row_u8_avx2(
     const uint8_t* s = src + k;
     for (int64_t j = 0; j < taps; ++j, s += row_stride) {
       const __m256 wj = _mm256_set1_ps(w[j]);
-      a0 = _mm256_add_ps(a0, _mm256_mul_ps(wj, load8(s)));
-      a1 = _mm256_add_ps(a1, _mm256_mul_ps(wj, load8(s + 8)));
-      a2 = _mm256_add_ps(a2, _mm256_mul_ps(wj, load8(s + 16)));
-      a3 = _mm256_add_ps(a3, _mm256_mul_ps(wj, load8(s + 24)));
+      a0 = _mm256_fmadd_ps(wj, load8(s), a0);
+      a1 = _mm256_fmadd_ps(wj, load8(s + 8), a1);
+      a2 = _mm256_fmadd_ps(wj, load8(s + 16), a2);
+      a3 = _mm256_fmadd_ps(wj, load8(s + 24), a3);
     }
     _mm256_storeu_ps(out + k, a0);
     _mm256_storeu_ps(out + k + 8, a1);
@@ -200,7 +204,7 @@ __attribute__((target("avx2"))) void vertical_row_u8_avx2(
     __m256 a0 = _mm256_setzero_ps();
     const uint8_t* s = src + k;
     for (int64_t j = 0; j < taps; ++j, s += row_stride) {
-      a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w[j]), load8(s)));
+      a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), load8(s), a0);
     }
     _mm256_storeu_ps(out + k, a0);
   }
@@ -212,8 +216,37 @@ __attribute__((target("avx2"))) void vertical_row_u8_avx2(
 #undef load8
 }
 
+// 3 or 4 interleaved float channels, one 4-lane vector per pixel (see horizontal_row_c34).
+template <int K>
+TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) void horizontal_c34_avx2_fixed(
+    const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
+    const float* __restrict__ w, int64_t taps, int64_t out_w, float* __restrict__ out) {
+  const int64_t k = K > 0 ? K : taps;
+  for (int64_t x = 0; x < out_w; ++x) {
+    const float* s = in + start[x] * channels;
+    const float* wx = w + x * k;
+    __m128 acc = _mm_mul_ps(_mm_broadcast_ss(wx), _mm_loadu_ps(s));
+    for (int64_t j = 1; j < k; ++j) acc = _mm_fmadd_ps(_mm_broadcast_ss(wx + j), _mm_loadu_ps(s + j * channels), acc);
+    _mm_storeu_ps(out + x * channels, acc);
+  }
+}
+
+TRIPTYCH_AVX2_FMA void horizontal_row_c34_avx2(
+    const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
+    const float* __restrict__ w, int64_t taps, int64_t out_w, float* __restrict__ out) {
+  switch (taps) {
+    case 1: return horizontal_c34_avx2_fixed<1>(in, channels, start, w, taps, out_w, out);
+    case 2: return horizontal_c34_avx2_fixed<2>(in, channels, start, w, taps, out_w, out);
+    case 3: return horizontal_c34_avx2_fixed<3>(in, channels, start, w, taps, out_w, out);
+    case 4: return horizontal_c34_avx2_fixed<4>(in, channels, start, w, taps, out_w, out);
+    case 5: return horizontal_c34_avx2_fixed<5>(in, channels, start, w, taps, out_w, out);
+    case 6: return horizontal_c34_avx2_fixed<6>(in, channels, start, w, taps, out_w, out);
+    default: return horizontal_c34_avx2_fixed<0>(in, channels, start, w, taps, out_w, out);
+  }
+}
+
 inline bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
 #endif
@@ -335,6 +368,12 @@ inline void horizontal_row(const acc_t* in, int64_t channels, const AxisTable<ac
 #if defined(TRIPTYCH_VECTOR_EXTENSIONS)
   if constexpr (std::is_same<acc_t, float>::value) {
     if (channels == 3 || channels == 4) {
+#if defined(TRIPTYCH_AVX2_KERNELS)
+      if (cpu_has_avx2()) {
+        horizontal_row_c34_avx2(in, channels, start, w, tx.taps, tx.out_size, out);
+        return;
+      }
+#endif
       horizontal_row_c34(in, channels, start, w, tx.taps, tx.out_size, out);
       return;
     }
