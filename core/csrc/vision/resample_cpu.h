@@ -105,6 +105,20 @@ struct ImageView {
 // TRIPTYCH_MULTIVERSION compiles them for AVX2 and for the SSE2 baseline, where each
 // 8-lane vector becomes two 4-lane ones. Other compilers take the plain loops.
 
+// Calls FN<K>(args...) with the tap count as a compile-time constant for 1..6 taps (so the
+// tap loop unrolls) and FN<0>(args...) (a run-time count) otherwise. A macro rather than a
+// template taking a callable: a lambda would not inherit the caller's target attribute.
+#define TRIPTYCH_DISPATCH_TAPS(taps, FN, ...)   \
+  switch (taps) {                              \
+    case 1: return FN<1>(__VA_ARGS__);         \
+    case 2: return FN<2>(__VA_ARGS__);         \
+    case 3: return FN<3>(__VA_ARGS__);         \
+    case 4: return FN<4>(__VA_ARGS__);         \
+    case 5: return FN<5>(__VA_ARGS__);         \
+    case 6: return FN<6>(__VA_ARGS__);         \
+    default: return FN<0>(__VA_ARGS__);        \
+  }
+
 #if defined(__GNUC__)
 #define TRIPTYCH_VECTOR_EXTENSIONS 1
 // The helpers below return 32-byte vectors and are always inlined, so the ABI note GCC
@@ -234,15 +248,7 @@ TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) void horizontal_c34_avx2
 TRIPTYCH_AVX2_FMA void horizontal_row_c34_avx2(
     const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
     const float* __restrict__ w, int64_t taps, int64_t out_w, float* __restrict__ out) {
-  switch (taps) {
-    case 1: return horizontal_c34_avx2_fixed<1>(in, channels, start, w, taps, out_w, out);
-    case 2: return horizontal_c34_avx2_fixed<2>(in, channels, start, w, taps, out_w, out);
-    case 3: return horizontal_c34_avx2_fixed<3>(in, channels, start, w, taps, out_w, out);
-    case 4: return horizontal_c34_avx2_fixed<4>(in, channels, start, w, taps, out_w, out);
-    case 5: return horizontal_c34_avx2_fixed<5>(in, channels, start, w, taps, out_w, out);
-    case 6: return horizontal_c34_avx2_fixed<6>(in, channels, start, w, taps, out_w, out);
-    default: return horizontal_c34_avx2_fixed<0>(in, channels, start, w, taps, out_w, out);
-  }
+  TRIPTYCH_DISPATCH_TAPS(taps, horizontal_c34_avx2_fixed, in, channels, start, w, taps, out_w, out)
 }
 
 inline bool cpu_has_avx2() {
@@ -269,13 +275,14 @@ inline void vertical_row(
 // interleaved channels. A fixed tap count K lets the compiler unroll the tap loop.
 template <int K, typename acc_t>
 inline void horizontal_c1_fixed(
-    const acc_t* __restrict__ in, const int64_t* __restrict__ start, const acc_t* __restrict__ w,
+    const acc_t* __restrict__ in, const int64_t* __restrict__ start, const acc_t* __restrict__ w, int64_t taps,
     int64_t out_w, acc_t* __restrict__ out) {
+  const int64_t k = K > 0 ? K : taps;
   for (int64_t x = 0; x < out_w; ++x) {
     const acc_t* s = in + start[x];
-    const acc_t* wx = w + x * K;
+    const acc_t* wx = w + x * k;
     acc_t sum = wx[0] * s[0];
-    for (int j = 1; j < K; ++j) sum += wx[j] * s[j];
+    for (int64_t j = 1; j < k; ++j) sum += wx[j] * s[j];
     out[x] = sum;
   }
 }
@@ -284,22 +291,7 @@ template <typename acc_t>
 TRIPTYCH_MULTIVERSION void horizontal_row_c1(
     const acc_t* __restrict__ in, const int64_t* __restrict__ start, const acc_t* __restrict__ w,
     int64_t taps, int64_t out_w, acc_t* __restrict__ out) {
-  switch (taps) {
-    case 1: return horizontal_c1_fixed<1, acc_t>(in, start, w, out_w, out);
-    case 2: return horizontal_c1_fixed<2, acc_t>(in, start, w, out_w, out);
-    case 3: return horizontal_c1_fixed<3, acc_t>(in, start, w, out_w, out);
-    case 4: return horizontal_c1_fixed<4, acc_t>(in, start, w, out_w, out);
-    case 5: return horizontal_c1_fixed<5, acc_t>(in, start, w, out_w, out);
-    case 6: return horizontal_c1_fixed<6, acc_t>(in, start, w, out_w, out);
-    default: break;
-  }
-  for (int64_t x = 0; x < out_w; ++x) {
-    const acc_t* s = in + start[x];
-    const acc_t* wx = w + x * taps;
-    acc_t sum = acc_t(0);
-    for (int64_t j = 0; j < taps; ++j) sum += wx[j] * s[j];
-    out[x] = sum;
-  }
+  TRIPTYCH_DISPATCH_TAPS(taps, horizontal_c1_fixed, in, start, w, taps, out_w, out)
 }
 
 #if defined(TRIPTYCH_VECTOR_EXTENSIONS)
@@ -324,15 +316,7 @@ TRIPTYCH_ALWAYS_INLINE void horizontal_c34_fixed(
 TRIPTYCH_MULTIVERSION void horizontal_row_c34(
     const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
     const float* __restrict__ w, int64_t taps, int64_t out_w, float* __restrict__ out) {
-  switch (taps) {
-    case 1: return horizontal_c34_fixed<1>(in, channels, start, w, taps, out_w, out);
-    case 2: return horizontal_c34_fixed<2>(in, channels, start, w, taps, out_w, out);
-    case 3: return horizontal_c34_fixed<3>(in, channels, start, w, taps, out_w, out);
-    case 4: return horizontal_c34_fixed<4>(in, channels, start, w, taps, out_w, out);
-    case 5: return horizontal_c34_fixed<5>(in, channels, start, w, taps, out_w, out);
-    case 6: return horizontal_c34_fixed<6>(in, channels, start, w, taps, out_w, out);
-    default: return horizontal_c34_fixed<0>(in, channels, start, w, taps, out_w, out);
-  }
+  TRIPTYCH_DISPATCH_TAPS(taps, horizontal_c34_fixed, in, channels, start, w, taps, out_w, out)
 }
 #endif
 
@@ -490,6 +474,15 @@ void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view
       i += y1 - y0;
     }
   });
+}
+
+// The image as the resampler reads it: interleaved channels (HWC memory, any row stride) or
+// contiguous rows per channel plane; anything else is copied to contiguous memory first.
+inline Tensor resample_addressable(const Tensor& image) {
+  const int64_t dim = image.dim();
+  const int64_t c = image.size(dim - 3), sc = image.stride(dim - 3), sw = image.stride(dim - 1);
+  const bool interleaved = c > 1 && sc == 1 && sw == c;
+  return interleaved || sw == 1 ? image : torch::stable::contiguous(image);
 }
 
 // ---- stores -----------------------------------------------------------------------------

@@ -47,11 +47,27 @@ __device__ inline CropBox load_box(const int64_t* boxes, int64_t n, int64_t heig
 template <typename acc_t>
 struct WindowTables {
   int64_t* start_y;  // [tables, out_h]
+  int64_t* count_y;  // [tables, out_h]: taps actually used (<= taps_y)
   acc_t* weight_y;   // [tables, out_h, taps_y]
   int64_t* start_x;  // [tables, out_w]
+  int64_t* count_x;  // [tables, out_w]
   acc_t* weight_x;   // [tables, out_w, taps_x]
   int64_t taps_y, taps_x;
 };
+
+// Drops the zero weights at both ends of a window (torch's tap bound is about one tap
+// wider than any real window): moves the weights to the front, returns the new start and
+// the number of taps left in `count`.
+template <typename acc_t>
+__device__ inline int64_t trim_window(int64_t start, acc_t* w, int64_t taps, int64_t& count) {
+  int64_t lo = 0, hi = taps - 1;
+  while (lo < hi && w[lo] == acc_t(0)) ++lo;
+  while (hi > lo && w[hi] == acc_t(0)) --hi;
+  for (int64_t j = 0; j <= hi - lo; ++j) w[j] = w[j + lo];
+  for (int64_t j = hi - lo + 1; j < taps; ++j) w[j] = acc_t(0);
+  count = hi - lo + 1;
+  return start + lo;
+}
 
 // Thread per (table, output index) over [tables * (out_h + out_w)).
 template <typename acc_t>
@@ -68,16 +84,18 @@ __global__ void build_windows_kernel(
       const Axis axis{box.height, out_h, interp, antialias};
       acc_t* w = t.weight_y + (n * out_h + o) * t.taps_y;
       const int64_t taps = window_taps<acc_t>(axis);  // <= t.taps_y: the crop is no taller than the image
-      t.start_y[n * out_h + o] = compute_window<acc_t>(axis, o, taps, w);
       for (int64_t j = taps; j < t.taps_y; ++j) w[j] = acc_t(0);
+      const int64_t start = compute_window<acc_t>(axis, o, taps, w);
+      t.start_y[n * out_h + o] = trim_window<acc_t>(start, w, taps, t.count_y[n * out_h + o]);
     } else {
       const int64_t x = o - out_h;
       const Axis axis{box.width, out_w, interp, antialias};
       const bool flip = flips != nullptr && flips[n];
       acc_t* w = t.weight_x + (n * out_w + x) * t.taps_x;
       const int64_t taps = window_taps<acc_t>(axis);
-      t.start_x[n * out_w + x] = compute_window<acc_t>(axis, flip ? out_w - 1 - x : x, taps, w);
       for (int64_t j = taps; j < t.taps_x; ++j) w[j] = acc_t(0);
+      const int64_t start = compute_window<acc_t>(axis, flip ? out_w - 1 - x : x, taps, w);
+      t.start_x[n * out_w + x] = trim_window<acc_t>(start, w, taps, t.count_x[n * out_w + x]);
     }
   }
 }
@@ -133,16 +151,16 @@ __global__ void resample_kernel(
     const int64_t table = s.per_sample_tables ? n : 0;
     const int64_t y_row = table * s.out_h + y, x_row = table * s.out_w + x;
     const int64_t y0 = t.start_y[y_row], x0 = t.start_x[x_row];
+    const int64_t count_y = t.count_y[y_row], count_x = t.count_x[x_row];
     const acc_t* wy = t.weight_y + y_row * t.taps_y;
     const acc_t* wx = t.weight_x + x_row * t.taps_x;
     const in_t* plane = src + n * s.sn + c * s.sc + box.top * s.sh + box.left * s.sw;
     acc_t sum = acc_t(0);
-    for (int64_t i_y = 0; i_y < t.taps_y; ++i_y) {
+    for (int64_t i_y = 0; i_y < count_y; ++i_y) {
       const acc_t w_row = wy[i_y];
-      if (w_row == acc_t(0)) continue;
       const in_t* row = plane + min_i64(y0 + i_y, box.height - 1) * s.sh;
       acc_t row_sum = acc_t(0);
-      for (int64_t i_x = 0; i_x < t.taps_x; ++i_x) {
+      for (int64_t i_x = 0; i_x < count_x; ++i_x) {
         row_sum += wx[i_x] * static_cast<acc_t>(row[min_i64(x0 + i_x, box.width - 1) * s.sw]);
       }
       sum += w_row * row_sum;
@@ -188,14 +206,15 @@ DeviceTables<acc_t> build_tables(
   const int64_t taps_x = window_taps<acc_t>(Axis{in_w, out_w, interp, antialias});
   const ScalarType acc_type = std::is_same<acc_t, double>::value ? ScalarType::Double : ScalarType::Float;
   DeviceTables<acc_t> d;
-  const std::vector<int64_t> starts_shape = {tables * (out_h + out_w)};
+  const std::vector<int64_t> starts_shape = {2 * tables * (out_h + out_w)};  // starts, then counts
   const std::vector<int64_t> weights_shape = {tables * (out_h * taps_y + out_w * taps_x)};
   d.starts = torch::stable::empty(starts_shape, ScalarType::Long, std::nullopt, like.device());
   d.weights = torch::stable::empty(weights_shape, acc_type, std::nullopt, like.device());
   int64_t* starts = d.starts.template mutable_data_ptr<int64_t>();
   acc_t* weights = d.weights.template mutable_data_ptr<acc_t>();
-  d.view = WindowTables<acc_t>{starts, weights, starts + tables * out_h, weights + tables * out_h * taps_y,
-                               taps_y, taps_x};
+  const int64_t rows = tables * (out_h + out_w);
+  d.view = WindowTables<acc_t>{starts, starts + rows, weights, starts + tables * out_h,
+                               starts + rows + tables * out_h, weights + tables * out_h * taps_y, taps_y, taps_x};
   const int64_t total = tables * (out_h + out_w);
   build_windows_kernel<acc_t><<<blocks_for(total, 128), 128, 0, stream>>>(
       d.view, tables, boxes, flips, in_h, in_w, out_h, out_w, interp, antialias);

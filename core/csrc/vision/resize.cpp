@@ -121,10 +121,7 @@ Tensor resize_cpu(const Tensor& image, std::vector<int64_t> size, std::string in
   Tensor output = resize_allocate_output(image, size, interpolation);
   if (output.numel() == 0) return output;
   const int interp = parse_interpolation(interpolation, "resize");
-  Tensor input = image;
-  const ImageGeometry g = image_geometry(image);
-  const bool interleaved = g.c > 1 && g.sc == 1 && g.sw == g.c;
-  if (!interleaved && g.sw != 1) input = torch::stable::contiguous(image);  // any other strides
+  const Tensor input = resample::resample_addressable(image);
   switch (input.scalar_type()) {
     case ScalarType::Byte:
       resize_cpu_typed<uint8_t, float>(input, output, interp, antialias);

@@ -98,10 +98,7 @@ Tensor rcfn_cpu(
   const int64_t* box_ptr = box_values.const_data_ptr<int64_t>();
   // The stable ABI has no typed accessor for bool tensors; the dtype was checked above.
   const bool* flip_ptr = static_cast<const bool*>(flip_values.const_data_ptr());
-  Tensor input = image;
-  const ImageGeometry g = image_geometry(image);
-  const bool interleaved = g.c > 1 && g.sc == 1 && g.sw == g.c;
-  if (!interleaved && g.sw != 1) input = torch::stable::contiguous(image);  // any other strides
+  const Tensor input = resample::resample_addressable(image);
   switch (input.scalar_type()) {
     case ScalarType::Byte:
       rcfn_cpu_typed<uint8_t, float>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
