@@ -51,6 +51,9 @@ def layouts(x: torch.Tensor):
     yield "channels_last", x.permute(*perm).contiguous().permute(*back)
     yield "strided_crop", torch.cat([x, x], dim=-1)[..., : x.shape[-1]]
     yield "hwc_crop", torch.cat([x, x], dim=-1).permute(*perm).contiguous().permute(*back)[..., : x.shape[-1]]
+    if x.shape[-3] == 3:  # the RGB view of an RGBX buffer (pixel stride 4), as Pillow decodes
+        padded = torch.cat([x, torch.zeros_like(x[..., :1, :, :])], dim=-3).permute(*perm).contiguous()
+        yield "rgbx_view", padded[..., :3].permute(*back)
 
 
 def torch_aa_bug(in_h: int, out_size, interpolation: str, antialias: bool) -> bool:
@@ -134,6 +137,19 @@ def test_resize_one_pixel_images(dtype, seeded_generator):
                 want = resize_oracle(x, size, interpolation, antialias)
                 atol, rtol = tolerances(dtype)
                 torch.testing.assert_close(got.double(), want.double(), atol=atol, rtol=rtol)
+
+
+def test_rgbx_view_is_read_in_place_and_matches(seeded_generator):
+    rgbx = torch.randint(0, 256, (37, 29, 4), dtype=torch.uint8, generator=seeded_generator)
+    rgb = rgbx[..., :3].permute(2, 0, 1)  # strides (1, 116, 4)
+    for size in [(20, 15), (50, 61)]:
+        got = resize(rgb, size)
+        want = _resize_reference(rgb.contiguous(), list(size), "bilinear", True)
+        assert (got.int() - want.int()).abs().max() <= 1
+    box = torch.tensor([3, 2, 30, 25])
+    got = resized_crop_flip_normalize(rgb, box, True, (16, 16), mean=0.5, std=0.25)
+    want = _rcfn_reference(rgb.contiguous(), box, torch.tensor([True]), [16, 16], "bilinear", True, [0.5] * 3, [0.25] * 3)
+    torch.testing.assert_close(got, want, atol=5e-5, rtol=5e-5)
 
 
 def test_resize_upscale_and_downscale_uint8_hwc(seeded_generator):

@@ -95,8 +95,14 @@ struct ImageView {
   int64_t rows = 0, cols = 0, channels = 0;
   int64_t row_stride = 0, col_stride = 0, channel_stride = 0;
 
-  bool interleaved() const { return channels > 1 && channel_stride == 1 && col_stride == channels; }
+  // Interleaved channels: HWC memory, pixels `col_stride` values apart, which is the channel
+  // count or, for an RGB view of an RGBX buffer (what Pillow decodes into), 4.
+  bool interleaved() const {
+    return channels > 1 && channel_stride == 1 && (col_stride == channels || (channels == 3 && col_stride == 4));
+  }
   bool planar() const { return col_stride == 1; }
+  // Values per pixel the passes carry: the pixel stride for interleaved images, else 1.
+  int64_t lanes() const { return interleaved() ? col_stride : 1; }
 };
 
 // ---- the passes -------------------------------------------------------------------------
@@ -394,19 +400,23 @@ struct Scratch {
 };
 
 // Computes output rows [y0, y1) of one image whose channels are interleaved (or single)
-// and hands each to store(y, row), row = tx.out_size * channels interleaved values.
+// and hands each to store(y, row), row = tx.out_size pixels of img.lanes() values each
+// (the channels, then any padding value of an RGBX-style source, which the store skips).
 template <typename in_t, typename acc_t, typename Store>
 void resample_rows(
     const ImageView<in_t>& img, const AxisTable<acc_t>& ty, const AxisTable<acc_t>& tx, Order order,
     int64_t y0, int64_t y1, Scratch<acc_t>& s, Store&& store) {
-  const int64_t C = img.channels;
+  const int64_t C = img.lanes();
   const int64_t in_len = img.cols * C, out_len = tx.out_size * C;
+  // The padding value after a row's last pixel may lie past the tensor's storage: not read.
+  const int64_t read_len = in_len - (C - (img.channels > 1 ? img.channels : 1));
   s.in_row.resize(in_len + kRowPad);
   s.out_row.resize(out_len + kRowPad);
+  std::fill(s.in_row.begin() + read_len, s.in_row.end(), acc_t(0));
   if (order == Order::kVerticalFirst) {
     for (int64_t y = y0; y < y1; ++y) {
       vertical_row<in_t, acc_t>(img.data + ty.start[y] * img.row_stride, img.row_stride,
-                                ty.weights.data() + y * ty.taps, ty.taps, in_len, s.in_row.data());
+                                ty.weights.data() + y * ty.taps, ty.taps, read_len, s.in_row.data());
       if (tx.identity) {
         store(y, s.in_row.data());
       } else {
@@ -428,7 +438,7 @@ void resample_rows(
     }
     s.band.resize((r1 - r0) * band_stride);
     for (int64_t r = r0; r < r1; ++r) {
-      vertical_row<in_t, acc_t>(img.data + r * img.row_stride, img.row_stride, &s.one, 1, in_len,
+      vertical_row<in_t, acc_t>(img.data + r * img.row_stride, img.row_stride, &s.one, 1, read_len,
                                 s.in_row.data());
       horizontal_row<acc_t>(s.in_row.data(), C, tx, s.band.data() + (r - r0) * band_stride);
     }
@@ -442,8 +452,8 @@ void resample_rows(
 
 // Runs the resampler over every image in parallel, split into bands of output rows.
 // view_of(n) is image n's (cropped) source; tables_of(n, ty, tx) points ty/tx at its
-// tables; store(n, c0, channels, y, row) writes output row y of channels
-// c0 .. c0 + channels - 1 from `row` (interleaved). Planar images are resampled one
+// tables; store(n, c0, channels, lanes, y, row) writes output row y of channels
+// c0 .. c0 + channels - 1 from `row` (pixels `lanes` values apart). Planar images are resampled one
 // channel plane at a time, so every row stays contiguous and nothing is interleaved.
 template <typename in_t, typename acc_t, typename ViewOf, typename TablesOf, typename Store>
 void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view_of, TablesOf&& tables_of,
@@ -452,7 +462,7 @@ void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view
   const ImageView<in_t> first = view_of(0);
   const bool split = !first.interleaved() && first.channels > 1;
   const int64_t planes = split ? first.channels : 1;
-  const int64_t row_values = out_w * (split ? 1 : first.channels);
+  const int64_t row_values = out_w * first.lanes();
   const int64_t grain = std::max<int64_t>(4, (int64_t{1} << 16) / std::max<int64_t>(1, row_values));
   torch::stable::parallel_for(0, images * planes * out_h, grain, [&](int64_t begin, int64_t end) {
     Scratch<acc_t> scratch;
@@ -467,9 +477,9 @@ void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view
       const AxisTable<acc_t>* ty = nullptr;
       const AxisTable<acc_t>* tx = nullptr;
       tables_of(n, ty, tx);
-      const Order order = plan_order(*ty, *tx, view.channels);
+      const Order order = plan_order(*ty, *tx, view.lanes());
       resample_rows<in_t, acc_t>(view, *ty, *tx, order, y0, y1, scratch, [&](int64_t y, const acc_t* row) {
-        store(n, plane, view.channels, y, row);
+        store(n, plane, view.channels, view.lanes(), y, row);
       });
       i += y1 - y0;
     }
@@ -481,7 +491,7 @@ void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view
 inline Tensor resample_addressable(const Tensor& image) {
   const int64_t dim = image.dim();
   const int64_t c = image.size(dim - 3), sc = image.stride(dim - 3), sw = image.stride(dim - 1);
-  const bool interleaved = c > 1 && sc == 1 && sw == c;
+  const bool interleaved = c > 1 && sc == 1 && (sw == c || (c == 3 && sw == 4));
   return interleaved || sw == 1 ? image : torch::stable::contiguous(image);
 }
 
@@ -506,12 +516,13 @@ inline out_t convert_out(acc_t v) {
   }
 }
 
-// row (cols x channels interleaved) -> dst with column stride sx and channel stride sc.
+// row (cols pixels of `lanes` values, the first `channels` of them kept) -> dst with column
+// stride sx and channel stride sc.
 template <typename acc_t, typename out_t>
 TRIPTYCH_MULTIVERSION void store_converted(
-    const acc_t* __restrict__ row, int64_t cols, int64_t channels, out_t* __restrict__ dst,
+    const acc_t* __restrict__ row, int64_t cols, int64_t channels, int64_t lanes, out_t* __restrict__ dst,
     int64_t sx, int64_t sc) {
-  if ((sc == 1 || channels == 1) && sx == channels) {
+  if ((sc == 1 || channels == 1) && sx == channels && lanes == channels) {
     const int64_t len = cols * channels;
     for (int64_t k = 0; k < len; ++k) dst[k] = convert_out<acc_t, out_t>(row[k]);
     return;
@@ -519,7 +530,7 @@ TRIPTYCH_MULTIVERSION void store_converted(
   for (int64_t c = 0; c < channels; ++c) {
     out_t* d = dst + c * sc;
     const acc_t* r = row + c;
-    for (int64_t x = 0; x < cols; ++x) d[x * sx] = convert_out<acc_t, out_t>(r[x * channels]);
+    for (int64_t x = 0; x < cols; ++x) d[x * sx] = convert_out<acc_t, out_t>(r[x * lanes]);
   }
 }
 
@@ -527,7 +538,7 @@ TRIPTYCH_MULTIVERSION void store_converted(
 // coefficients over a whole interleaved row, so the channels-last case is one flat loop.
 template <typename acc_t, typename out_t>
 TRIPTYCH_MULTIVERSION void store_affine(
-    const acc_t* __restrict__ row, int64_t cols, int64_t channels, out_t* __restrict__ dst,
+    const acc_t* __restrict__ row, int64_t cols, int64_t channels, int64_t lanes, out_t* __restrict__ dst,
     int64_t sx, int64_t sc, const acc_t* __restrict__ scale, const acc_t* __restrict__ bias,
     const acc_t* __restrict__ pattern_scale, const acc_t* __restrict__ pattern_bias) {
   if (channels == 1) {
@@ -539,7 +550,7 @@ TRIPTYCH_MULTIVERSION void store_affine(
     }
     return;
   }
-  if (sc == 1 && sx == channels) {
+  if (sc == 1 && sx == channels && lanes == channels) {
     const int64_t len = cols * channels;
     for (int64_t k = 0; k < len; ++k) dst[k] = static_cast<out_t>(row[k] * pattern_scale[k] + pattern_bias[k]);
     return;
@@ -548,7 +559,7 @@ TRIPTYCH_MULTIVERSION void store_affine(
     out_t* d = dst + c * sc;
     const acc_t* r = row + c;
     const acc_t a = scale[c], b = bias[c];
-    for (int64_t x = 0; x < cols; ++x) d[x * sx] = static_cast<out_t>(r[x * channels] * a + b);
+    for (int64_t x = 0; x < cols; ++x) d[x * sx] = static_cast<out_t>(r[x * lanes] * a + b);
   }
 }
 

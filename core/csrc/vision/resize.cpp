@@ -111,9 +111,9 @@ void resize_cpu_typed(const Tensor& input, Tensor& output, int interp, bool anti
         y = &ty;
         x = &tx;
       },
-      [&](int64_t n, int64_t c0, int64_t channels, int64_t y, const acc_t* row) {
-        store_converted<acc_t, in_t>(row, out.w, channels, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
-                                     out.sc);
+      [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const acc_t* row) {
+        store_converted<acc_t, in_t>(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh,
+                                     out.sw, out.sc);
       });
 }
 

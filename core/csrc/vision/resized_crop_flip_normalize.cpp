@@ -79,8 +79,8 @@ void rcfn_cpu_typed(
         y = &ty[n];
         x = &tx[n];
       },
-      [&](int64_t n, int64_t c0, int64_t channels, int64_t y, const acc_t* row) {
-        store_affine<acc_t, acc_t>(row, out.w, channels, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
+      [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const acc_t* row) {
+        store_affine<acc_t, acc_t>(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
                                    out.sc, affine.scale.data() + c0, affine.bias.data() + c0,
                                    pattern_scale.data(), pattern_bias.data());
       });
