@@ -66,6 +66,14 @@ def extensions():
         macros.append(("TRIPTYCH_WITH_CUDA", "1"))
         extra["nvcc"] = ["-O3", "-std=c++17", "--expt-relaxed-constexpr", "-DUSE_CUDA"]
         kind = CUDAExtension
+    # torch's ninja build names each object after its source's stem: normalize.cpp and
+    # normalize.cu would both become normalize.o. CUDA files are therefore <op>_cuda.cu; this
+    # check keeps a clash from surfacing only on a GPU machine.
+    every = sources + [str(p.relative_to(ROOT)) for p in csrc.rglob("*.cu") if str(p.relative_to(ROOT)) not in sources]
+    stems = [Path(s).with_suffix("").as_posix() for s in every]
+    clashes = sorted({s for s in stems if stems.count(s) > 1})
+    if clashes:
+        raise SystemExit(f"setup.py: sources that would share an object file: {clashes}")
     ext = kind(
         "triptych._C",
         sources,

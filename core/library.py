@@ -68,6 +68,12 @@ def _load_extension() -> str | None:
 
 
 EXTENSION_ERROR: str | None = _load_extension()
+
+# An error raised inside a compiled kernel becomes a Python RuntimeError on torch 2.13 (checked);
+# on torch 2.11 (checked) the stable-ABI boundary lets the C++ exception through and the
+# process aborts. The public wrappers therefore validate every argument before calling an op;
+# only a direct ``torch.ops.triptych.*`` call with bad arguments can reach a kernel check.
+KERNEL_ERRORS_RAISE: bool = tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 13)
 _STATUS: dict[str, OpStatus] = {}
 _FALLBACK_LIBRARY: torch.library.Library | None = None
 
