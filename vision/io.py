@@ -280,11 +280,14 @@ def _check_pixels(image: Image.Image, source: str) -> None:
 
 
 def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
-            image: ImageFile.ImageFile | None = None, max_rows: int | None = None) -> torch.Tensor:
+            image: ImageFile.ImageFile | None = None, max_rows: int | None = None,
+            share_rgb: bool = False) -> torch.Tensor:
     """Decode ``data`` (or the already identified ``image`` of it).
 
     ``max_rows`` (JPEG, no EXIF rotation): decode only the image's first ``max_rows`` rows
     (counted at full resolution); the result then has only those rows.
+    ``share_rgb``: an RGB result views Pillow's 4-byte pixels (pixel stride 4) instead of
+    being packed into 3 bytes per pixel: no copy at all, for kernels that read any strides.
     """
     fmt = "image"
     try:
@@ -302,7 +305,8 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
                 image.load()
             if apply_exif:
                 ImageOps.exif_transpose(image, in_place=True)
-            pixels = _to_array(image, mode)
+            shared = _shared_pixels(image, 4, np.uint8) if share_rgb and mode == "RGB" and image.mode == "RGB" else None
+            pixels = shared[..., :3] if shared is not None else _to_array(image, mode)
     except ImageDecodeError:
         raise
     except _DECODE_ERRORS as exc:
@@ -379,14 +383,18 @@ class EncodedImage:
         return self._image.format
 
     def decode(self, *, mode: str | ImageReadMode = "RGB", size_hint=None,
-               max_rows: int | None = None) -> torch.Tensor:
+               max_rows: int | None = None, share_rgb: bool = False) -> torch.Tensor:
         """Decode as :func:`decode_image` does; ``max_rows`` keeps only the top rows (JPEG: the
-        rows below are never decoded). The result's size tells the scale chosen by ``size_hint``."""
+        rows below are never decoded). The result's size tells the scale chosen by ``size_hint``.
+
+        ``share_rgb=True``: an RGB result is a view of Pillow's own 4-byte-per-pixel memory,
+        strides ``(1, 4W, 4)``, with no copy — for consumers that read any strides (the
+        compiled vision kernels); call ``.contiguous()`` for anything else."""
         if self._image is None:
             raise RuntimeError("EncodedImage.decode() can only be called once")
         image, self._image = self._image, None
         return _decode(self.data, self.source, _parse_mode(mode), _parse_size_hint(size_hint), False,
-                       image=image, max_rows=max_rows)
+                       image=image, max_rows=max_rows, share_rgb=share_rgb)
 
 
 def _exif_orientation(image: Image.Image) -> int:

@@ -195,20 +195,33 @@ def resized_crop_flip_normalize(
     size = _check_size(size)
     _check_interpolation(interpolation)
     n = image.shape[0] if image.dim() == 4 else 1
-    boxes = torch.as_tensor(boxes, dtype=torch.int64).reshape(-1, 4)
-    flips = torch.as_tensor(flips, dtype=torch.bool).reshape(-1)
-    if boxes.shape[0] != n or flips.shape[0] != n:
-        raise ValueError(f"need {n} crop box(es) and flip flag(s), got {boxes.shape[0]} and {flips.shape[0]}")
+    # Checked as Python ints: for one image this costs microseconds, where the same checks as
+    # tensor expressions cost more than the kernel's launch.
+    if isinstance(boxes, torch.Tensor):
+        box_rows = boxes.reshape(-1, 4).tolist()
+    elif len(boxes) == 4 and all(isinstance(v, int) for v in boxes):
+        box_rows = [list(boxes)]
+    else:
+        box_rows = torch.as_tensor(boxes, dtype=torch.int64).reshape(-1, 4).tolist()
+    if isinstance(flips, torch.Tensor):
+        flip_rows = flips.reshape(-1).tolist()
+    else:
+        flip_rows = [bool(flips)] if isinstance(flips, (bool, int)) else [bool(f) for f in flips]
+    if len(box_rows) != n or len(flip_rows) != n:
+        raise ValueError(f"need {n} crop box(es) and flip flag(s), got {len(box_rows)} and {len(flip_rows)}")
     height, width = image.shape[-2:]
-    top, left, h, w = boxes.unbind(1)
-    if bool(((top < 0) | (left < 0) | (h <= 0) | (w <= 0) | (top + h > height) | (left + w > width)).any()):
-        raise ValueError(f"crop boxes must lie inside the {height}x{width} image, got {boxes.tolist()}")
+    for top, left, h, w in box_rows:
+        if top < 0 or left < 0 or h <= 0 or w <= 0 or top + h > height or left + w > width:
+            raise ValueError(f"crop boxes must lie inside the {height}x{width} image, got {box_rows}")
+    boxes = boxes.to(device=image.device, dtype=torch.int64).reshape(-1, 4) if isinstance(boxes, torch.Tensor) \
+        else torch.tensor(box_rows, dtype=torch.int64, device=image.device)
+    flips = flips.to(device=image.device, dtype=torch.bool).reshape(-1) if isinstance(flips, torch.Tensor) \
+        else torch.tensor(flip_rows, dtype=torch.bool, device=image.device)
     channels = image.shape[-3]
     mean = _per_channel(mean, channels, "mean")
     std = _per_channel(std, channels, "std")
     if any(s == 0 for s in std):
         raise ValueError(f"std must be non-zero, got {std}")
-    boxes, flips = boxes.to(image.device), flips.to(image.device)
     return rcfn_op(image, boxes, flips, size, interpolation, bool(antialias), mean, std, bool(channels_last))
 
 

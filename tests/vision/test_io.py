@@ -632,3 +632,10 @@ def test_encoded_image_decodes_once(rng):
     encoded.decode()
     with pytest.raises(RuntimeError, match="once"):
         encoded.decode()
+
+
+def test_encoded_image_share_rgb_views_pillows_memory(rng):
+    data = _encode(_smooth_image(rng, 45, 61), "JPEG")
+    shared = vio.EncodedImage(data).decode(share_rgb=True)
+    assert shared.shape == (3, 45, 61) and shared.stride() == (1, 4 * 61, 4)
+    assert torch.equal(shared, decode_image(data))

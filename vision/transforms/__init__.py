@@ -15,5 +15,6 @@ from . import functional  # noqa: F401
 from ._augment import *  # noqa: F403
 from ._base import SampleInfo, VisionTransform  # noqa: F401
 from ._color import *  # noqa: F403
+from ._fused import *  # noqa: F403
 from ._geometry import *  # noqa: F403
 from ._misc import *  # noqa: F403

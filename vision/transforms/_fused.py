@@ -1,0 +1,269 @@
+"""``DecodeImage`` and the fast path ``Compose`` picks for the standard image pipelines.
+
+A ``Compose`` whose transforms contain, in this order,
+
+    [DecodeImage] + (RandomResizedCrop | Resize | CenterCrop) + [RandomHorizontalFlip]
+    + ToDtype(torch.float32, scale=True) + [Normalize]
+
+runs that run as one :class:`FusedCropResizeNormalize`: a single pass of the compiled
+``triptych::resized_crop_flip_normalize`` kernel (crop -> resize -> flip -> scale/normalize,
+no intermediate image), drawing its random numbers from the same transforms' generators in
+the same order, so the result equals the unfused chain within one uint8 level before
+normalisation. When it starts with ``DecodeImage``, the crop is drawn from the JPEG header's
+size first, then only what the crop needs is decoded: at 1/2, 1/4 or 1/8 DCT scale when the crop
+is shrunk at least that much, and only the rows down to the crop's bottom edge. That changes
+pixels slightly (libjpeg's scaled IDCT instead of full decoding + antialiasing, box edges
+rounded to the reduced grid); ``Compose(..., fuse=False)`` runs the plain chain.
+
+Samples the fast path does not cover — batches, PIL images, boxes or masks that must follow the
+crop — run the original transforms, unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils import _pytree as pytree
+
+from triptych.transforms import register_fuser
+
+from .. import ops as vops
+from ..io import EncodedImage, decode_image
+from ..tensors import BoundingBoxes, Image, KeyPoints, Mask
+from ._base import SampleInfo, VisionTransform
+from ._geometry import CenterCrop, RandomHorizontalFlip, RandomResizedCrop, Resize
+from ._misc import Normalize, ToDtype
+from .functional import _geometry as G
+
+__all__ = ["DecodeImage", "FusedCropResizeNormalize"]
+
+_ENCODED = (bytes, bytearray, memoryview)
+
+
+def _is_encoded(leaf: Any) -> bool:
+    return isinstance(leaf, _ENCODED) or (
+        type(leaf) is torch.Tensor and leaf.dtype == torch.uint8 and leaf.dim() == 1
+    )
+
+
+class DecodeImage(VisionTransform):
+    """Decode encoded images (``bytes`` or a 1-D uint8 tensor) in a sample into :class:`Image`.
+
+    The first step of a pipeline over raw files; see :func:`triptych.vision.io.decode_image`
+    for ``mode`` and ``apply_exif_orientation``. Other items of the sample pass through. Put it
+    first in a ``Compose`` followed by a crop or resize, and large JPEGs are decoded at reduced
+    scale and only as far down as the crop reaches (see the module notes).
+
+    Example:
+        >>> import io, torch, PIL.Image
+        >>> buf = io.BytesIO()
+        >>> PIL.Image.new("RGB", (8, 6)).save(buf, "PNG")
+        >>> DecodeImage()(buf.getvalue()).shape
+        torch.Size([3, 6, 8])
+    """
+
+    def __init__(self, mode: str = "RGB", *, apply_exif_orientation: bool = False):
+        super().__init__()
+        self.mode = mode
+        self.apply_exif_orientation = apply_exif_orientation
+
+    def decode(self, data: Any, **options: Any) -> Image:
+        return Image(decode_image(data, mode=self.mode, apply_exif_orientation=self.apply_exif_orientation, **options))
+
+    def forward(self, *inputs: Any) -> Any:
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        leaves, spec = pytree.tree_flatten(sample)
+        return pytree.tree_unflatten([self.decode(x) if _is_encoded(x) else x for x in leaves], spec)
+
+
+_GEOMETRY = (RandomResizedCrop, Resize, CenterCrop)
+
+
+def _antialias(value: bool | None) -> bool:
+    return True if value is None else bool(value)
+
+
+class FusedCropResizeNormalize(nn.Module):
+    """The one-pass equivalent of a run of transforms (built by ``Compose``; see module notes).
+
+    ``original`` holds the transforms it replaces and runs them for samples it does not cover.
+    """
+
+    def __init__(self, original: list[nn.Module]):
+        super().__init__()
+        self.original = nn.ModuleList(original)
+        kinds = {type(t): t for t in original}
+        self.decode: DecodeImage | None = kinds.get(DecodeImage)
+        self.geometry = next(t for t in original if isinstance(t, _GEOMETRY))
+        self.flip: RandomHorizontalFlip | None = kinds.get(RandomHorizontalFlip)
+        normalize: Normalize | None = kinds.get(Normalize)
+        self.mean = normalize.mean if normalize else None
+        self.std = normalize.std if normalize else None
+
+    # -- the plan for one image --------------------------------------------------------------
+
+    def _box_and_size(self, height: int, width: int) -> tuple[list[int], list[int]] | None:
+        """Crop box (top, left, h, w) in the image and output (h, w); None: not coverable."""
+        geometry = self.geometry
+        if isinstance(geometry, RandomResizedCrop):
+            p = geometry.make_params(SampleInfo(inputs=[], size=(height, width), batch=None))
+            return [p["top"], p["left"], p["height"], p["width"]], list(geometry.size)
+        if isinstance(geometry, Resize):
+            out = G._resized_output_size((height, width), geometry.size, geometry.max_size)
+            return [0, 0, height, width], list(out)
+        crop_h, crop_w = geometry.size
+        if crop_h > height or crop_w > width:
+            return None  # CenterCrop pads: leave it to the plain chain
+        top, left = G._center_crop_anchor(crop_h, height), G._center_crop_anchor(crop_w, width)
+        return [top, left, crop_h, crop_w], [crop_h, crop_w]
+
+    def _draw_flip(self) -> bool:
+        flip = self.flip
+        return flip is not None and flip.p > float(torch.rand((), generator=flip.generator))
+
+    def _run_kernel(self, image: torch.Tensor, box: list[int], size: list[int], flip: bool) -> torch.Tensor:
+        geometry = self.geometry
+        mode = G._mode(getattr(geometry, "interpolation", "bilinear"))
+        channels = image.shape[-3]
+        return vops.resized_crop_flip_normalize(
+            image, box, flip, size, interpolation=mode, antialias=_antialias(getattr(geometry, "antialias", True)),
+            mean=self.mean if self.mean is not None else [0.0] * channels,
+            std=self.std if self.std is not None else [1.0] * channels,
+        )
+
+    def _saturates(self) -> bool:
+        """Bicubic overshoots: the plain chain clamps its uint8 resize to [0, 255], the kernel
+        does not, so uint8 bicubic runs the chain."""
+        return G._mode(getattr(self.geometry, "interpolation", "bilinear")) == "bicubic"
+
+    def _from_tensor(self, image: torch.Tensor) -> torch.Tensor | None:
+        if image.dtype == torch.uint8 and self._saturates():
+            return None
+        planned = self._box_and_size(int(image.shape[-2]), int(image.shape[-1]))
+        if planned is None:
+            return None
+        box, size = planned
+        return self._run_kernel(image.as_subclass(torch.Tensor), box, size, self._draw_flip())
+
+    def _from_encoded(self, data: Any) -> torch.Tensor | None:
+        if self._saturates():
+            return None
+        encoded = EncodedImage(data)
+        height, width = encoded.size
+        planned = self._box_and_size(height, width)
+        if planned is None:
+            return None
+        box, size = planned
+        flip = self._draw_flip()
+        top, left, box_h, box_w = box
+        # Decode at the smallest DCT scale that keeps the crop at least the output size, and
+        # only down to the crop's bottom edge.
+        hint = (math.ceil(height * size[0] / box_h), math.ceil(width * size[1] / box_w))
+        image = encoded.decode(mode=self.decode.mode, size_hint=hint, max_rows=top + box_h, share_rgb=True)
+        scaled_w = int(image.shape[-1])
+        if scaled_w != width:  # reduced by 2, 4 or 8 in both directions: map the box
+            factor = next(d for d in (2, 4, 8) if -(-width // d) == scaled_w)
+            scaled_h = -(-height // factor)
+            y0, y1 = top * scaled_h / height, (top + box_h) * scaled_h / height
+            x0, x1 = left * scaled_w / width, (left + box_w) * scaled_w / width
+            top, left = int(y0), int(x0)
+            box_h = min(math.ceil(y1), int(image.shape[-2])) - top
+            box_w = min(math.ceil(x1), scaled_w) - left
+        return self._run_kernel(image, [top, left, box_h, box_w], size, flip)
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def _fast_path_leaf(self, leaves: list[Any]) -> int | None:
+        """Index of the one leaf the fast path handles, or None when the sample needs the chain."""
+        candidates = []
+        for i, leaf in enumerate(leaves):
+            if isinstance(leaf, (Mask, BoundingBoxes, KeyPoints)):
+                return None
+            if self.decode is not None and _is_encoded(leaf):
+                candidates.append(i)
+            elif isinstance(leaf, torch.Tensor) and (type(leaf) is torch.Tensor or isinstance(leaf, Image)):
+                if self.decode is None and not candidates:
+                    candidates.append(i)
+            elif hasattr(leaf, "getpixel"):  # a PIL image
+                return None
+        if len(candidates) != 1:
+            return None
+        leaf = leaves[candidates[0]]
+        if isinstance(leaf, torch.Tensor) and not _is_encoded(leaf) and (
+            leaf.dim() != 3 or leaf.dtype not in (torch.uint8, torch.float32, torch.float64)
+        ):
+            return None
+        return candidates[0]
+
+    def _run_original(self, sample: Any) -> Any:
+        for t in self.original:
+            sample = t(sample)
+        return sample
+
+    def forward(self, *inputs: Any) -> Any:
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        leaves, spec = pytree.tree_flatten(sample)
+        index = self._fast_path_leaf(leaves)
+        if index is None:
+            return self._run_original(sample)
+        leaf = leaves[index]
+        out = self._from_encoded(leaf) if _is_encoded(leaf) else self._from_tensor(leaf)
+        if out is None:
+            return self._run_original(sample)
+        # The plain chain would return an Image after DecodeImage or for an Image input.
+        if self.decode is not None or isinstance(leaf, Image):
+            out = Image(out)
+        leaves[index] = out
+        return pytree.tree_unflatten(leaves, spec)
+
+
+def _is_float32_scaling(t: nn.Module) -> bool:
+    if not isinstance(t, ToDtype) or not t.scale:
+        return False
+    dtype = t.dtype if isinstance(t.dtype, torch.dtype) else t.dtype.get(Image, t.dtype.get("others"))
+    return dtype == torch.float32
+
+
+def _match(plan: list[nn.Module], start: int) -> int:
+    """Length of the fusable run starting at ``start`` (0 when none)."""
+    i = start
+    if i < len(plan) and type(plan[i]) is DecodeImage:
+        i += 1
+    if not (i < len(plan) and type(plan[i]) in _GEOMETRY):
+        return 0
+    geometry = plan[i]
+    try:
+        mode = G._mode(geometry.interpolation) if hasattr(geometry, "interpolation") else "bilinear"
+    except (TypeError, ValueError):
+        return 0
+    if mode not in vops.INTERPOLATIONS:
+        return 0
+    i += 1
+    if i < len(plan) and type(plan[i]) is RandomHorizontalFlip:
+        i += 1
+    if not (i < len(plan) and _is_float32_scaling(plan[i])):
+        return 0
+    i += 1
+    if i < len(plan) and type(plan[i]) is Normalize:
+        i += 1
+    return i - start
+
+
+@register_fuser
+def fuse_crop_resize_normalize(plan: list[nn.Module]) -> list[nn.Module] | None:
+    """The Compose fuser: replace each fusable run by a :class:`FusedCropResizeNormalize`."""
+    out, i, changed = [], 0, False
+    while i < len(plan):
+        length = _match(plan, i)
+        if length:
+            out.append(FusedCropResizeNormalize(plan[i : i + length]))
+            i += length
+            changed = True
+        else:
+            out.append(plan[i])
+            i += 1
+    return out if changed else None
+
