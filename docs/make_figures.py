@@ -11,8 +11,8 @@ A *sample* is a dict, the same for every figure::
 
 :func:`figure_augmented_boxes` shows one row per entry of :data:`AUGMENTATIONS` — a name and a
 callable ``sample -> sample`` that must move the boxes (and masks, keypoints) with the image.
-To show a transform, add it there (or pass ``augmentations=``), e.g.
-``AUGMENTATIONS["RandomResizedCrop(96)"] = lambda s: transform(s)``.
+Rows are real ``triptych.vision.transforms`` applied through :func:`through`; to show another
+transform, add ``AUGMENTATIONS["name"] = through(transform)`` (or pass ``augmentations=``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from pathlib import Path
 
 import torch
 
+from triptych.vision import transforms as T
+from triptych.vision.tensors import BoundingBoxes, Image, KeyPoints, Mask
 from triptych.vision.utils import (
     draw_bounding_boxes,
     draw_keypoints,
@@ -90,20 +92,42 @@ def _box_keypoints(boxes: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.stack(p, -1) for p in [(cx, cy), (cx, y0), (x1, cy), (cx, y1), (x0, cy)]], dim=1)
 
 
-def horizontal_flip(sample: Sample) -> Sample:
-    """A hand-written flip, the example of what an entry of AUGMENTATIONS does to a sample."""
-    width = sample["image"].shape[-1]
-    x0, y0, x1, y1 = sample["boxes"].unbind(-1)
-    keypoints = sample["keypoints"].clone()
-    keypoints[..., 0] = width - 1 - keypoints[..., 0]
-    return {**sample, "image": sample["image"].flip(-1), "masks": sample["masks"].flip(-1),
-            "boxes": torch.stack([width - 1 - x1, y0, width - 1 - x0, y1], dim=-1), "keypoints": keypoints}
+def through(transform) -> Augmentation:
+    """A triptych.vision transform as an augmentation: the image, boxes, masks and keypoints go
+    through it together, as typed tensors, exactly as in a training pipeline."""
+
+    def augment(sample: Sample) -> Sample:
+        canvas = tuple(sample["image"].shape[-2:])
+        typed = {
+            "image": Image(sample["image"]),
+            "boxes": BoundingBoxes(sample["boxes"], format="XYXY", canvas_size=canvas),
+            "masks": Mask(sample["masks"]),
+            "keypoints": KeyPoints(sample["keypoints"], canvas_size=canvas),
+            "labels": sample["labels"],
+        }
+        out = transform(typed)
+        return {key: value.as_subclass(torch.Tensor) if isinstance(value, torch.Tensor) else value
+                for key, value in out.items()}
+
+    return augment
 
 
-AUGMENTATIONS: dict[str, Augmentation | None] = {
-    "original": None,
-    "horizontal flip": horizontal_flip,
-}
+def _augmentations(seed: int = 0) -> dict[str, Augmentation | None]:
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "original": None,
+        "RandomHorizontalFlip(p=1)": through(T.RandomHorizontalFlip(p=1.0)),
+        "RandomResizedCrop": through(T.RandomResizedCrop(SIZE, scale=(0.35, 1.0), generator=g)),
+        "RandomRotation(30)": through(T.RandomRotation(30, generator=g)),
+        "RandomAffine + ColorJitter": through(T.Compose([
+            T.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.8, 1.1), shear=10, generator=g),
+            T.ColorJitter(brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1, generator=g),
+        ])),
+        "RandomPerspective(0.4, p=1)": through(T.RandomPerspective(0.4, p=1.0, generator=g)),
+    }
+
+
+AUGMENTATIONS: dict[str, Augmentation | None] = _augmentations()
 
 
 def augmented_boxes_grid(samples: list[Sample], augmentations: dict[str, Augmentation | None]) -> torch.Tensor:

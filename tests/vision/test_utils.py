@@ -386,8 +386,10 @@ def test_figure_samples_are_consistent():
             if mask.any():
                 ys, xs = mask.nonzero().unbind(1)
                 assert box.tolist() == [xs.min().item(), ys.min().item(), xs.max().item(), ys.max().item()]
-        flipped = figures.horizontal_flip(sample)
-        assert torch.equal(figures.horizontal_flip(flipped)["boxes"], boxes)
+        flip = figures.through(figures.T.RandomHorizontalFlip(p=1.0))
+        flipped = flip(sample)
+        assert not torch.equal(flipped["image"], image) or torch.equal(image, image.flip(-1))
+        assert torch.equal(flip(flipped)["boxes"], boxes) and torch.equal(flip(flipped)["masks"], masks)
 
 
 def test_committed_figures_exist_and_are_small():
