@@ -159,3 +159,22 @@ def test_decoding_fused_pipeline_at_reduced_scale_stays_close(seeded_generator, 
     # a few levels apart on average, far from the hundreds a misplaced crop would give.
     diff = (a - b).abs() * torch.tensor(STD).view(3, 1, 1) * 255
     assert float(diff.mean()) < 6.0 and float(diff.max()) < 64.0
+
+
+def test_decoding_fused_pipeline_honours_exif_orientation(seeded_generator):
+    image = PILImage.open(io.BytesIO(_jpeg(seeded_generator, 40, 64)))
+    exif = image.getexif()
+    exif[0x0112] = 6  # stored rotated: shown after a 90-degree turn
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95, exif=exif.tobytes())
+    data = buffer.getvalue()
+
+    def build(fuse):
+        return T.Compose([T.DecodeImage(apply_exif_orientation=True), T.Resize((32, 20)),
+                          T.ToDtype(torch.float32, scale=True)], fuse=fuse)
+
+    fused, plain = build(True), build(False)
+    assert [type(m) for m in fused.plan] == [FusedCropResizeNormalize]
+    a, b = fused(data), plain(data)
+    assert a.shape == b.shape == (3, 32, 20)
+    assert levels(a, b, False) <= 1.0

@@ -151,6 +151,8 @@ class FusedCropResizeNormalize(nn.Module):
     def _from_encoded(self, data: Any) -> torch.Tensor | None:
         if self._saturates():
             return None
+        if self.decode.apply_exif_orientation:  # the crop is drawn on the rotated image
+            return self._from_tensor(self.decode.decode(data))
         encoded = EncodedImage(data)
         height, width = encoded.size
         planned = self._box_and_size(height, width)
