@@ -75,6 +75,7 @@ EXTENSION_ERROR: str | None = _load_extension()
 # only a direct ``torch.ops.triptych.*`` call with bad arguments can reach a kernel check.
 KERNEL_ERRORS_RAISE: bool = tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 13)
 _STATUS: dict[str, OpStatus] = {}
+_DEFINITIONS: dict[str, OpDef] = {}
 _FALLBACK_LIBRARY: torch.library.Library | None = None
 
 
@@ -97,6 +98,7 @@ def define_op(op: OpDef) -> torch._ops.OpOverload:
     qualname = f"{NAMESPACE}::{op.name}"
     if op.name in _STATUS:
         return getattr(torch.ops.triptych, op.name).default
+    _DEFINITIONS[op.name] = op
     if _compiled_op_exists(op.name):
         torch.library.register_fake(qualname, op.fake)
         if op.backward is not None:
@@ -111,6 +113,11 @@ def define_op(op: OpDef) -> torch._ops.OpOverload:
         _FALLBACK_LIBRARY.impl(op.name, op.reference, "CompositeImplicitAutograd")
         _STATUS[op.name] = OpStatus(op.name, False, False)
     return getattr(torch.ops.triptych, op.name).default
+
+
+def definition(name: str) -> OpDef:
+    """The :class:`OpDef` an op was defined with (its schema, reference, fake kernel, ...)."""
+    return _DEFINITIONS[name]
 
 
 def op_status() -> list[OpStatus]:

@@ -3,8 +3,6 @@ pure-torch references (torch's F.interpolate), on random inputs drawn fresh each
 
 from __future__ import annotations
 
-import ast
-import inspect
 import json
 import os
 import subprocess
@@ -17,7 +15,6 @@ import torch
 
 from triptych import library
 from triptych.ops import normalize
-from triptych.vision import ops as vops
 from triptych.vision.ops import (
     INTERPOLATIONS,
     _rcfn_reference,
@@ -392,21 +389,10 @@ def test_rcfn_opcheck(seeded_generator, dtype):
 # --- both ops ------------------------------------------------------------------------------
 
 
-def opdef_schemas() -> dict[str, str]:
-    """The schema strings of the OpDefs in vision/ops.py, read from its source."""
-    tree = ast.parse(inspect.getsource(vops))
-    schemas = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "OpDef":
-            kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg in ("name", "schema")}
-            schemas[kwargs["name"]] = kwargs["schema"]
-    return schemas
-
-
 @pytest.mark.skipif(not COMPILED, reason="the compiled library is not loaded")
 @pytest.mark.parametrize("name", ["resize", "resized_crop_flip_normalize"])
 def test_schema_in_cpp_matches_opdef(name):
-    declared = opdef_schemas()[name]
+    declared = library.definition(name).schema
     compiled = getattr(torch.ops.triptych, name).default._schema
     assert str(compiled) == str(torch._C.parse_schema("triptych::" + declared))
     assert {s.name: s.compiled_cpu for s in library.op_status()}[name]
