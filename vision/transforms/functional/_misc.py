@@ -10,6 +10,7 @@ import torch
 
 from triptych import ops
 
+from ...ops import _is_channels_last
 from ...tensors import Image
 from .._dispatch import dispatch, register_kernel
 
@@ -142,6 +143,3 @@ def _normalize_image(image: torch.Tensor, mean: Sequence[float], std: Sequence[f
     out = out.to(image.dtype) if image.dtype != out.dtype else out
     return out.reshape(*lead, *out.shape[-3:]) if image.ndim > 4 else out
 
-
-def _is_channels_last(x: torch.Tensor) -> bool:
-    return x.shape[1] > 1 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
