@@ -239,8 +239,11 @@ def _check_image(image, what: str, channels: Sequence[int]) -> None:
 
 
 def _float_to_uint8(image: torch.Tensor) -> torch.Tensor:
-    # torchvision's to_dtype(..., scale=True): [0, 1] -> {0..255} without rounding bias at 1.0
-    return image.clamp(0, 1).mul(255 + 1.0 - 1e-3).to(torch.uint8)
+    """[0, 1] floats (clamped first) to uint8, exactly as ``to_dtype(..., scale=True)`` maps them."""
+    # Imported here: the transforms package loads only when a float image is drawn.
+    from .transforms.functional._misc import _to_dtype_image
+
+    return _to_dtype_image(image.clamp(0, 1), torch.uint8, scale=True)
 
 
 def _to_pil(image: torch.Tensor) -> Image.Image:
