@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from pathlib import Path
 
 _FALSE = ("", "0", "false", "no", "off")
@@ -64,3 +66,29 @@ def mirror() -> str | None:
 def progress_enabled(requested: bool = True) -> bool:
     """Whether to show progress bars: asked for, and not switched off by ``TRIPTYCH_PROGRESS=0``."""
     return requested and env_flag("TRIPTYCH_PROGRESS", default=True)
+
+
+def write_atomic(path: str | os.PathLike, data) -> None:
+    """Write ``data`` (bytes-like) to ``path`` through a temporary file in the same folder.
+
+    The one writer for every file triptych produces (images, verification records, ...).
+
+    Readers see the old file or the complete new one, never a partial file; the temporary
+    file is removed on any error.
+    """
+    path = os.fspath(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {path!r}: folder {folder!r} does not exist")
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise

@@ -234,7 +234,8 @@ def is_verified(path: str | os.PathLike, sha256: str, size: int | None = None, *
     except OSError:
         return False
     if unchanged:
-        _write_atomic(sidecar, _stamp(sha256, st) + "\n")
+        with contextlib.suppress(OSError):  # the record only saves a re-hash next time
+            paths.write_atomic(sidecar, (_stamp(sha256, st) + "\n").encode())
     return True
 
 
@@ -253,7 +254,7 @@ def _stamp(sha256: str, st: os.stat_result) -> str:
 def _remember_verified(path: Path, sha256: str) -> None:
     """Write the sidecar of a file just verified while it streamed (no second pass)."""
     with contextlib.suppress(OSError):
-        _write_atomic(_sidecar(path), _stamp(sha256, path.stat()) + "\n")
+        paths.write_atomic(_sidecar(path), (_stamp(sha256, path.stat()) + "\n").encode())
 
 
 def check_sha256(value: str) -> str:
@@ -695,15 +696,6 @@ def _unlink_quietly(path: Path) -> None:
 
 def _sidecar(path: Path) -> Path:
     return path.with_name(f".{path.name}.verified")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{owner_tag()}.{os.urandom(4).hex()}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    except OSError:
-        _unlink_quietly(tmp)
 
 
 def _retry_after(response) -> float | None:

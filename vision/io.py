@@ -28,7 +28,6 @@ import contextlib
 import ctypes
 import io
 import os
-import secrets
 import struct
 import zlib
 from collections.abc import Sequence
@@ -37,6 +36,8 @@ from enum import Enum
 import numpy as np
 import torch
 from PIL import Image, ImageFile, ImageOps
+
+from triptych.paths import write_atomic
 
 __all__ = [
     "MAX_IMAGE_PIXELS",
@@ -652,7 +653,7 @@ def write_jpeg(input: torch.Tensor, filename: str | os.PathLike, *, quality: int
         >>> read_image(path).shape
         torch.Size([3, 8, 8])
     """
-    _write_atomic(filename, encode_jpeg(input, quality=quality).numpy())
+    write_atomic(filename, encode_jpeg(input, quality=quality).numpy())
 
 
 def write_png(input: torch.Tensor, filename: str | os.PathLike, *, compression_level: int = 6) -> None:
@@ -665,7 +666,7 @@ def write_png(input: torch.Tensor, filename: str | os.PathLike, *, compression_l
         >>> read_image(path).shape
         torch.Size([3, 8, 8])
     """
-    _write_atomic(filename, encode_png(input, compression_level=compression_level).numpy())
+    write_atomic(filename, encode_png(input, compression_level=compression_level).numpy())
 
 
 def _hwc_array(image, what: str, *, channels: Sequence[int], dtypes: Sequence[torch.dtype]) -> np.ndarray:
@@ -711,27 +712,3 @@ def _png16_bytes(array: np.ndarray, level: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(filtered.tobytes(), level)) + chunk(b"IEND", b""))
-
-
-def _write_atomic(path: str | os.PathLike, data) -> None:
-    """Write ``data`` (bytes-like) to ``path`` through a temporary file in the same folder.
-
-    Readers see the old file or the complete new one, never a partial file; the temporary
-    file is removed on any error.
-    """
-    path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path!r}: folder {folder!r} does not exist")
-    temp = os.path.join(folder, f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise

@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from .io import _pil_to_tensor, _write_atomic
+from triptych.paths import write_atomic
+
+from .io import _pil_to_tensor
 
 __all__ = ["make_grid", "save_image", "draw_bounding_boxes", "draw_segmentation_masks", "draw_keypoints"]
 
@@ -187,7 +189,7 @@ def save_image(
     except (OSError, KeyError, ValueError) as exc:
         raise ValueError(f"save_image cannot write a {grid.shape[0]}-channel image as {format}: {exc}") from exc
     if is_path:
-        _write_atomic(fp, buffer.getbuffer())
+        write_atomic(fp, buffer.getbuffer())
     else:
         fp.write(buffer.getbuffer())
 
