@@ -102,6 +102,9 @@ class FusedCropResizeNormalize(nn.Module):
         normalize: Normalize | None = kinds.get(Normalize)
         self.mean = normalize.mean if normalize else None
         self.std = normalize.std if normalize else None
+        # Resolved once: the plan is fixed when Compose builds it.
+        self.mode = G._mode(getattr(self.geometry, "interpolation", "bilinear"))
+        self.antialias = _antialias(getattr(self.geometry, "antialias", True))
 
     # -- the plan for one image --------------------------------------------------------------
 
@@ -125,11 +128,9 @@ class FusedCropResizeNormalize(nn.Module):
         return flip is not None and flip.p > float(torch.rand((), generator=flip.generator))
 
     def _run_kernel(self, image: torch.Tensor, box: list[int], size: list[int], flip: bool) -> torch.Tensor:
-        geometry = self.geometry
-        mode = G._mode(getattr(geometry, "interpolation", "bilinear"))
         channels = image.shape[-3]
         return vops.resized_crop_flip_normalize(
-            image, box, flip, size, interpolation=mode, antialias=_antialias(getattr(geometry, "antialias", True)),
+            image, box, flip, size, interpolation=self.mode, antialias=self.antialias,
             mean=self.mean if self.mean is not None else [0.0] * channels,
             std=self.std if self.std is not None else [1.0] * channels,
         )
@@ -137,7 +138,7 @@ class FusedCropResizeNormalize(nn.Module):
     def _saturates(self) -> bool:
         """Bicubic overshoots: the plain chain clamps its uint8 resize to [0, 255], the kernel
         does not, so uint8 bicubic runs the chain."""
-        return G._mode(getattr(self.geometry, "interpolation", "bilinear")) == "bicubic"
+        return self.mode == "bicubic"
 
     def _from_tensor(self, image: torch.Tensor) -> torch.Tensor | None:
         if image.dtype == torch.uint8 and self._saturates():
