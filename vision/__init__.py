@@ -15,7 +15,7 @@ from triptych._deps import require
 
 require("PIL", "vision")
 
-_SUBMODULES = ("io", "ops", "tensors", "transforms", "utils")
+_SUBMODULES = ("io", "models", "ops", "tensors", "transforms", "utils")
 
 
 def __getattr__(name: str) -> Any:
