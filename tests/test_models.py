@@ -409,3 +409,14 @@ def test_cli_module_imports_no_torch():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
+
+# --- docs -------------------------------------------------------------------------------------
+
+
+def test_docs_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "docs" / "models.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/models.md", "exec"), {})
