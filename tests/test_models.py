@@ -29,6 +29,7 @@ from triptych.models import (
     list_models,
     load_weights,
     register_model,
+    resolve_weights,
 )
 from triptych.models.cli import add_parser
 from triptych.registry import MODELS, WEIGHTS
@@ -93,11 +94,7 @@ def make_model(entries: dict[str, Weights] | None):
         return model
 
     def resolve(weights):
-        if enum_cls is not None:
-            return enum_cls.verify(weights)
-        from triptych.models._weights import resolve_weights
-
-        return resolve_weights(weights, None)
+        return resolve_weights(weights, enum_cls)
 
     name = f"tiny_{suffix}"
     register_model(name, domain="vision", weights=enum_cls)(builder)
@@ -208,6 +205,8 @@ def test_get_model_weights_by_name_and_builder(served):
     try:
         with pytest.raises(ValueError, match="no pretrained weights"):
             get_model_weights(bare)
+        with pytest.raises(ValueError, match="this model has no named weights"):
+            get_model(bare, weights="DEFAULT")
     finally:
         unregister(bare, None)
 
@@ -302,6 +301,8 @@ def test_bad_weights_arguments_are_clear_errors(served, tmp_path):
         get_model(name, weights="https://example.org/x.pth")
     with pytest.raises(ValueError, match="did you mean 'DEFAULT'.*one of V1, DEFAULT"):
         get_model(name, weights="DEFAULTS")
+    with pytest.raises(ValueError, match="unknown weights 'ResNet18_Weights.DEFAULT'"):
+        get_model(name, weights="ResNet18_Weights.DEFAULT")  # a name, not a missing file
     with pytest.raises(ValueError, match="another model"):
         get_model(name, weights=get_weight("ResNet18_Weights.DEFAULT"))
     with pytest.raises(TypeError, match="weights must be"):

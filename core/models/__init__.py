@@ -37,7 +37,7 @@ from ._hub import (
     load_state_dict_file,
     load_weights,
 )
-from ._weights import LocalWeights, Weights, WeightsEnum
+from ._weights import LocalWeights, Weights, WeightsEnum, resolve_weights
 
 __all__ = [
     "LocalWeights",
@@ -55,4 +55,5 @@ __all__ = [
     "load_weights",
     "model_entry",
     "register_model",
+    "resolve_weights",
 ]

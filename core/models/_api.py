@@ -28,9 +28,6 @@ class ModelEntry:
     domain: str | None
     weights: type[WeightsEnum] | None
 
-    def __call__(self, **kwargs: Any) -> Any:
-        return self.builder(**kwargs)
-
 
 _domain_errors: dict[str, str] = {}
 

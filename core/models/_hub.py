@@ -49,7 +49,7 @@ def download_weights(weights: WeightsEnum, *, progress: bool = True,
     if not weights.sha256_is_prefix:
         return download(list(weights.urls), dest, sha256=weights.sha256,
                         filename=weights.filename, size=weights.size,
-                        progress=paths.progress_enabled(progress))
+                        progress=progress)
     target = dest / weights.filename
     if not target.is_file():
         raise WeightsUnavailable(

@@ -234,10 +234,11 @@ def resolve_weights(weights: Any, enum_cls: type[WeightsEnum] | None) -> Any:
     if path is None:
         raise ValueError(f"weights={weights!r}: a bare URL carries no sha256 to verify; register "
                          "a Weights entry for it, or download the file and pass its path")
-    if weights.startswith("file:") or os.sep in weights or path.suffix:
+    looks_like_name = re.fullmatch(r"\w+_Weights\.\w+", weights) is not None
+    if not looks_like_name and (weights.startswith("file:") or os.sep in weights or path.suffix):
         raise FileNotFoundError(f"weights={weights!r}: no such file {str(path)!r}")
     close = difflib.get_close_matches(tag, tags, n=3)
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-    known = f"one of {', '.join(tags)}, or" if tags else "(it has no named weights)"
-    raise ValueError(f"unknown weights {weights!r}{hint}: pass {known} a local path or a "
-                     "file:// URL")
+    choices = (f"one of {', '.join(tags)}, a local path or a file:// URL" if tags else
+               "a local path or a file:// URL (this model has no named weights)")
+    raise ValueError(f"unknown weights {weights!r} for this model{hint}: pass {choices}")
