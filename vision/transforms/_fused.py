@@ -11,12 +11,15 @@ no intermediate image), drawing its random numbers from the same transforms' gen
 the same order, so the result equals the unfused chain within one uint8 level before
 normalisation. When it starts with ``DecodeImage``, the crop is drawn from the JPEG header's
 size first, then only what the crop needs is decoded: at 1/2, 1/4 or 1/8 DCT scale when the crop
-is shrunk at least that much, and only the rows down to the crop's bottom edge. That changes
-pixels slightly (libjpeg's scaled IDCT instead of full decoding + antialiasing, box edges
-rounded to the reduced grid); ``Compose(..., fuse=False)`` runs the plain chain.
+is shrunk at least that much, and only the rows down to the crop's bottom edge. Reduced scale
+changes pixels (libjpeg's scaled IDCT instead of full decoding + antialiasing, box edges
+rounded to the reduced grid): a fraction of a level on average but up to ~120 levels at sharp
+edges (docs/vision-transforms.md). ``DecodeImage(reduced_scale=False)`` keeps the fused kernel
+on a full-scale decode; ``Compose(..., fuse=False)`` runs the plain chain.
 
-Samples the fast path does not cover — batches, PIL images, boxes or masks that must follow the
-crop — run the original transforms, unchanged.
+Samples the fast path does not cover — batches, PIL images, a second image, boxes or masks that
+must follow the crop, dtypes the kernel lacks, empty images — run the original transforms,
+unchanged; that is decided before any random draw.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ class DecodeImage(VisionTransform):
     for ``mode`` and ``apply_exif_orientation``. Other items of the sample pass through. Put it
     first in a ``Compose`` followed by a crop or resize, and large JPEGs are decoded at reduced
     scale and only as far down as the crop reaches (see the module notes).
+
+    ``reduced_scale=False`` (keyword-only) makes such a fused ``Compose`` decode JPEGs at full
+    scale: still one kernel pass and only the rows above the crop, and then equal to the plain
+    chain within one uint8 level (reduced scale differs by up to ~120 levels at sharp edges).
+    ``DecodeImage`` alone, or in an unfused ``Compose``, always decodes at full scale.
 
     Example:
         >>> import io, torch, PIL.Image
