@@ -1068,3 +1068,37 @@ def test_flips_support_every_image_dtype(gen, dtype, channels):
     assert torch.equal(F.vflip(image).to(torch.int64), reference.flip(-2))
     flipped = plain(T.RandomHorizontalFlip(p=1.0)(tensors.Image(image)))
     assert flipped.dtype == dtype and torch.equal(flipped.to(torch.int64), reference.flip(-1))
+
+
+def test_resize_of_boxes_on_an_empty_canvas_is_a_clear_error():
+    boxes = tensors.BoundingBoxes([[0, 0, 1, 1]], format="XYXY", canvas_size=(0, 5))
+    with pytest.raises(ValueError, match="empty canvas"):
+        F.resize(boxes, 4)
+
+
+INTEGER_DTYPES = [torch.uint8, torch.int8, torch.int16, torch.uint16, torch.int32, torch.uint32, torch.int64]
+
+
+@pytest.mark.parametrize("source", INTEGER_DTYPES)
+@pytest.mark.parametrize("target", INTEGER_DTYPES)
+def test_to_dtype_scales_integer_images_by_their_value_bits(gen, source, target):
+    # torchvision's rule: shift by the difference of the bits that hold non-negative values
+    # (8 for uint8, 15 for int16, 31 for int32), so the top value maps near the top value.
+    def value_bits(dtype):
+        info = torch.iinfo(dtype)
+        return info.bits - (1 if info.min < 0 else 0)
+
+    top = torch.iinfo(source).max
+    values = [0, 1, 100 % (top + 1), top // 3, top] + [rint(gen, 0, min(top, 2**62)) for _ in range(4)]
+    shift = value_bits(target) - value_bits(source)
+    expected = [v << shift if shift > 0 else v >> -shift for v in values]
+    out = F.to_dtype(torch.tensor(values, dtype=torch.int64).to(source).view(1, 1, -1), target, scale=True)
+    assert out.dtype == target and out.flatten().tolist() == expected
+
+
+@pytest.mark.parametrize("dtype", [torch.uint16, torch.uint32])
+def test_equalize_works_for_wide_unsigned_images(gen, dtype):
+    levels = torch.randint(0, 256, (3, 9, 11), generator=gen, dtype=torch.uint8)
+    wide = F.to_dtype(levels, dtype, scale=True)
+    expected = F.to_dtype(F.equalize(levels), dtype, scale=True)
+    assert torch.equal(F.equalize(wide).to(torch.int64), expected.to(torch.int64))

@@ -283,6 +283,8 @@ def _resized_output_size(
     """torchvision's rule: an int (or 1-sequence) is the shorter side, (h, w) is exact,
     None means "longer side = max_size"; ``max_size`` caps the longer side."""
     h, w = int(canvas_size[0]), int(canvas_size[1])
+    if h <= 0 or w <= 0:  # boxes and keypoints reach here without an image check
+        raise ValueError(f"resize got an empty canvas of size {(h, w)}: height and width must be at least 1")
     short, long = (w, h) if w <= h else (h, w)
     if isinstance(size, numbers.Number):
         size = [int(size)]
