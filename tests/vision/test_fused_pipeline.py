@@ -290,3 +290,13 @@ def test_reduced_scale_off_decodes_at_full_scale_and_matches_the_plain_chain(see
         assert a.shape == b.shape == (3, 60, 80)
         assert levels(a, b, True) <= 1.0
     assert decoded_widths == [640] * 4  # the fused kernel ran, on a full-scale decode
+
+
+def test_a_1d_tensor_without_decode_image_fails_like_the_plain_chain():
+    fused, plain = pipelines(GEOMETRIES["Resize-int"], seed=1)
+    errors = []
+    for pipeline in (fused, plain):
+        with pytest.raises(TypeError) as info:  # the chain finds no image in it
+            pipeline(torch.zeros(100, dtype=torch.uint8))
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]

@@ -229,7 +229,8 @@ class FusedCropResizeNormalize(nn.Module):
         if index is None:
             return self._run_original(sample)
         leaf = leaves[index]
-        out = self._from_encoded(leaf) if _is_encoded(leaf) else self._from_tensor(leaf)
+        encoded = self.decode is not None and _is_encoded(leaf)
+        out = self._from_encoded(leaf) if encoded else self._from_tensor(leaf)
         if out is None:
             return self._run_original(sample)
         out = out.to(torch.float32)  # the run ends in ToDtype(float32): float64 input too
