@@ -57,6 +57,8 @@ class Resource:
         sha256: 64 hex digits.
         size: bytes, if known.
         extract: whether :func:`download_dataset` unpacks it (archives only).
+        max_size: for a file whose size is not published, a bound in bytes: a download that
+            brings more is stopped (see :func:`triptych.datasets.download`).
 
     Example:
         >>> r = Resource("a.tar.gz", "https://example.org/a.tar.gz", "0" * 64, size=10)
@@ -69,6 +71,7 @@ class Resource:
     sha256: str
     size: int | None = None
     extract: bool = True
+    max_size: int | None = None
 
     def __post_init__(self):
         urls = (self.urls,) if isinstance(self.urls, str) else tuple(self.urls)
@@ -77,8 +80,11 @@ class Resource:
         check_filename(self.filename)
         object.__setattr__(self, "urls", urls)
         object.__setattr__(self, "sha256", check_sha256(self.sha256))
-        if self.size is not None and (not isinstance(self.size, int) or self.size < 0):
-            raise ValueError(f"Resource {self.filename!r}: size must be an int >= 0")
+        for option in ("size", "max_size"):
+            value = getattr(self, option)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):
+                raise ValueError(f"Resource {self.filename!r}: {option} must be an int >= 0")
 
     @property
     def is_archive(self) -> bool:
@@ -96,7 +102,7 @@ class Resource:
 
     def to_dict(self) -> dict:
         return {"filename": self.filename, "urls": list(self.urls), "sha256": self.sha256,
-                "size": self.size, "extract": self.extract}
+                "size": self.size, "max_size": self.max_size, "extract": self.extract}
 
 
 @dataclass(frozen=True)
@@ -289,10 +295,11 @@ def download_dataset(
     info = dataset_info(name)
     folder = dataset_path(name, root)
     for resource in info.resources(splits):
+        options = {"max_size": resource.max_size, **download_options}
         try:
             path = download(resource.urls, folder, sha256=resource.sha256,
                             filename=resource.filename, size=resource.size, progress=progress,
-                            mirror_path=f"{name}/{resource.filename}", **download_options)
+                            mirror_path=f"{name}/{resource.filename}", **options)
         except OfflineError as exc:
             raise OfflineError(
                 f"dataset {name!r} is not available offline: {folder / resource.filename} is "

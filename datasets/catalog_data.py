@@ -143,14 +143,15 @@ register_dataset(
 )
 
 
-def _openslr(resource: int, filename: str, sha256: str, size: int | None) -> Resource:
+def _openslr(resource: int, filename: str, sha256: str, size: int | None,
+             max_size: int | None = None) -> Resource:
     # OpenSLR's own host, then its US and EU mirrors (listed on openslr.org), then plain http.
     return Resource(filename, [
         f"https://www.openslr.org/resources/{resource}/{filename}",
         f"https://us.openslr.org/resources/{resource}/{filename}",
         f"https://openslr.elda.org/resources/{resource}/{filename}",
         f"http://www.openslr.org/resources/{resource}/{filename}",
-    ], sha256, size=size)
+    ], sha256, size=size, max_size=max_size)
 
 
 # sha256/size: tensorflow/datasets url_checksums/librispeech.txt; the same sha256 values are in
@@ -189,14 +190,16 @@ register_dataset(
 )
 
 # sha256: torchaudio's yesno.py (the current value; an older torchaudio release carried the
-# TEDLIUM sha256 here by mistake). Size not published.
+# TEDLIUM sha256 here by mistake). Size not published: openslr.org/1 lists it as "4.5M", so a
+# download is stopped past 16 MiB.
 register_dataset(
     "yesno",
     domain="audio",
     description="YesNo: 60 recordings of one man saying eight Hebrew yes/no words, 8 kHz WAV.",
     homepage="https://www.openslr.org/1",
     resources=[_openslr(1, "waves_yesno.tar.gz",
-                        "c3f49e0cca421f96b75b41640749167b52118f232498667ca7a5f9416aef8e73", None)],
+                        "c3f49e0cca421f96b75b41640749167b52118f232498667ca7a5f9416aef8e73", None,
+                        max_size=16 << 20)],
 )
 
 # ------------------------------------------------------------------------------------ text
@@ -248,5 +251,6 @@ register_dataset(
         ["https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip",
          "https://wikitext.smerity.com/wikitext-2-v1.zip"],
         "92675f1d63015c1c8b51f1656a52d5bdbc33aafa60cc47a218a66e7ee817488c",
+        max_size=16 << 20,  # about 4.5 MB (public loaders); stopped past 16 MiB
     )],
 )

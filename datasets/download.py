@@ -30,6 +30,7 @@ import queue
 import random
 import re
 import shutil
+import socket
 import sys
 import threading
 import time
@@ -111,6 +112,7 @@ def download(
     backoff: float = 1.0,
     max_backoff: float = 60.0,
     mirror_path: str | None = None,
+    max_size: int | None = None,
 ) -> Path:
     """Download a file, verify its sha256 (and size), and return its path.
 
@@ -128,6 +130,9 @@ def download(
         backoff: base of the exponential backoff in seconds (``backoff * 2**k``, with jitter).
         max_backoff: cap on one backoff wait.
         mirror_path: where the file lies under ``$TRIPTYCH_MIRROR`` (default: ``filename``).
+        max_size: when ``size`` is unknown, the most bytes to accept before giving up (an
+            endless or wrong response); default: 90% of the free space in ``dest_dir``.
+            With ``size`` given, ``size`` is the cap.
 
     Returns:
         ``Path`` of the verified file, ``dest_dir / filename``.
@@ -135,7 +140,7 @@ def download(
     Raises:
         DownloadError: no URL gave the right bytes; ``failures`` says what each one did.
         OfflineError: ``TRIPTYCH_OFFLINE=1`` and the file is not on disk.
-        ValueError: a malformed ``sha256``, ``filename`` or URL.
+        ValueError: a malformed ``sha256``, ``filename``, URL, ``size`` or ``max_size``.
 
     Calling it again once the file is there and verified makes no request.
 
@@ -157,10 +162,15 @@ def download(
     sha256 = check_sha256(sha256)
     name = filename or filename_from_url(url_list[0])
     check_filename(name)
-    if size is not None and size < 0:
-        raise ValueError(f"size must be >= 0, got {size}")
+    for option, value in (("size", size), ("max_size", max_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            raise ValueError(f"{option} must be an int >= 0 or None, got {value!r}")
+    if size is not None and max_size is not None and size > max_size:
+        raise ValueError(f"size={size} is larger than max_size={max_size}")
     dest_dir = Path(dest_dir).expanduser()
     target = dest_dir / name
+    _check_destination(dest_dir, target)
     seen = _stat_key(target)
     if is_verified(target, sha256, size):
         return target
@@ -181,8 +191,24 @@ def download(
         # and that has not changed since is not hashed again).
         if _stat_key(target) != seen and is_verified(target, sha256, size):
             return target
-        return _fetch(sources, target, sha256=sha256, size=size, progress=progress,
-                      timeout=timeout, retries=retries, backoff=backoff, max_backoff=max_backoff)
+        return _fetch(sources, target, sha256=sha256, size=size, max_size=max_size,
+                      progress=progress, timeout=timeout, retries=retries, backoff=backoff,
+                      max_backoff=max_backoff)
+
+
+def _check_destination(dest_dir: Path, target: Path) -> None:
+    """DownloadError, before any transfer, when a file or folder is in the way."""
+    for path in (dest_dir, *dest_dir.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise DownloadError(
+                    f"dest_dir {dest_dir} cannot be a folder: {path} is a file; remove it or "
+                    "choose another folder")
+            break
+    if target.is_dir() and not target.is_symlink():
+        raise DownloadError(
+            f"{target} is a folder, so the download cannot take its name; move the folder "
+            "away, or pass another dest_dir or filename")
 
 
 def sha256_file(path: str | os.PathLike, *, progress: bool = False) -> str:
@@ -298,16 +324,38 @@ def _is_local(url: str) -> bool:
     return urlsplit(url).scheme.lower() == "file"
 
 
-def _fetch(sources, target: Path, *, sha256, size, progress, timeout, retries, backoff,
-           max_backoff) -> Path:
-    dest_dir = target.parent
+@dataclass(frozen=True)
+class _Cap:
+    """The most bytes a transfer may bring, and what to say when a source sends more."""
+
+    limit: int
+    hint: str
+
+    def exceeded(self, what: str) -> _SourceFailed:
+        return _SourceFailed(f"{what} more than {self.limit} bytes ({human_size(self.limit)}), "
+                             f"{self.hint}", keep_partial=False)
+
+
+def _cap(target: Path, size: int | None, max_size: int | None) -> _Cap:
+    free = shutil.disk_usage(target.parent).free
     if size is not None:
-        free = shutil.disk_usage(dest_dir).free
         if free < size:
             raise DownloadError(
-                f"{target.name} needs {_human(size)} but {dest_dir} has {_human(free)} free; "
-                "choose another folder (root=... or TRIPTYCH_HOME)"
-            )
+                f"{target.name} needs {human_size(size)} but {target.parent} has "
+                f"{human_size(free)} free; choose another folder (root=... or TRIPTYCH_HOME)")
+        return _Cap(size, "the expected size")
+    if max_size is not None:
+        return _Cap(max_size, "the max_size given: an endless or wrong response? pass a larger "
+                              "max_size= if the file is genuinely bigger")
+    return _Cap(free - free // 10,
+                f"90% of the free space in {target.parent} (the size is not known): free some "
+                "space, or pass max_size= to bound the download")
+
+
+def _fetch(sources, target: Path, *, sha256, size, max_size, progress, timeout, retries,
+           backoff, max_backoff) -> Path:
+    dest_dir = target.parent
+    cap = _cap(target, size, max_size)
     failures: list[tuple[str, str]] = []
     part = _Partial.claim(target, sha256)
     session = None
@@ -319,11 +367,12 @@ def _fetch(sources, target: Path, *, sha256, size, progress, timeout, retries, b
                 while True:
                     try:
                         if _is_local(source):
-                            _copy_local(source, part, size=size, bar=bar)
+                            _copy_local(source, part, size=size, cap=cap, bar=bar)
                         else:
                             if session is None:
                                 session = _session()
-                            _fetch_http(session, source, part, size=size, timeout=timeout,
+                            _fetch_http(session, source, part, size=size, cap=cap,
+                                        timeout=timeout,
                                         retries=retries, backoff=backoff,
                                         max_backoff=max_backoff, bar=bar,
                                         check_html=not _looks_like_html_name(target.name))
@@ -335,7 +384,14 @@ def _fetch(sources, target: Path, *, sha256, size, progress, timeout, retries, b
                         break
                     digest = part.hexdigest()
                     if digest == sha256 and (size is None or part.size == size):
-                        part.publish(target)
+                        try:
+                            part.publish(target)
+                        except OSError as exc:
+                            part.discard()
+                            raise DownloadError(
+                                f"{target.name} was downloaded and verified but cannot be put "
+                                f"at {target}: {exc}; fix that path and download again",
+                                failures) from None
                         _remember_verified(target, sha256)
                         return target
                     if part.resumed and not redone_from_zero:
@@ -367,14 +423,14 @@ def _fetch(sources, target: Path, *, sha256, size, progress, timeout, retries, b
     )
 
 
-def _fetch_http(session, url: str, part: _Partial, *, size, timeout, retries, backoff,
+def _fetch_http(session, url: str, part: _Partial, *, size, cap, timeout, retries, backoff,
                 max_backoff, bar, check_html: bool) -> None:
     """Fill ``part`` with the whole file from ``url``, resuming and retrying as needed."""
     failed_in_a_row = 0
     while True:
         received_before = part.size
         try:
-            _request_once(session, url, part, size=size, timeout=timeout, bar=bar,
+            _request_once(session, url, part, size=size, cap=cap, timeout=timeout, bar=bar,
                           check_html=check_html)
         except _Restart:
             continue
@@ -402,7 +458,7 @@ def _backoff_delay(base: float, cap: float, attempt: int) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-def _request_once(session, url: str, part: _Partial, *, size, timeout, bar,
+def _request_once(session, url: str, part: _Partial, *, size, cap, timeout, bar,
                   check_html: bool) -> None:
     """One GET from ``part.size`` on; appends to ``part``. Raises _Transient/_SourceFailed."""
     import requests
@@ -445,6 +501,8 @@ def _request_once(session, url: str, part: _Partial, *, size, timeout, bar,
         part.validator = _strong_etag(response.headers.get("ETag")) or part.validator
         if size is not None and total is not None and total != size:
             raise _SourceFailed(f"the server has {total} bytes, expected {size}: a different file")
+        if total is not None and total > cap.limit:
+            raise cap.exceeded(f"the server announces {total} bytes,")
         if total is not None:
             bar.set_total(total)
         content_type = response.headers.get("Content-Type", "")
@@ -461,11 +519,10 @@ def _request_once(session, url: str, part: _Partial, *, size, timeout, bar,
             if first and check_html:
                 _reject_html(chunk, content_type)
                 first = False
+            if part.size + len(chunk) > cap.limit:
+                raise cap.exceeded("the server sent")
             part.write(chunk)
             bar.update(len(chunk))
-            if size is not None and part.size > size:
-                raise _SourceFailed(f"the server sent more than the expected {size} bytes",
-                                    keep_partial=False)
         if first and check_html and part.size == 0 and _is_html_type(content_type):
             raise _SourceFailed(_HTML_MESSAGE, keep_partial=False)
         expected_end = total if total is not None else size
@@ -504,6 +561,11 @@ def _get(session, url: str, headers: dict, timeout: float):
         except requests.exceptions.InvalidURL as exc:
             raise _SourceFailed(f"invalid URL ({_short(exc)})") from None
         except (requests.ConnectionError, requests.Timeout, OSError) as exc:
+            unresolved = _name_resolution_failure(exc)
+            if unresolved is not None:  # not transient: retrying only makes the user wait
+                host = urlsplit(current).hostname
+                raise _SourceFailed(f"cannot resolve the host name {host!r} ({unresolved}): "
+                                    "no network, a wrong name, or a DNS problem") from None
             raise _Transient(f"cannot connect ({_short(exc)})") from None
         if response.is_redirect:
             current = urljoin(current, response.headers["Location"])
@@ -513,7 +575,7 @@ def _get(session, url: str, headers: dict, timeout: float):
     raise _SourceFailed(f"more than {_MAX_REDIRECTS} redirects")
 
 
-def _copy_local(url: str, part: _Partial, *, size, bar) -> None:
+def _copy_local(url: str, part: _Partial, *, size, cap, bar) -> None:
     path = Path(url2pathname(urlsplit(url).path))
     try:
         src = open(path, "rb")
@@ -532,6 +594,8 @@ def _copy_local(url: str, part: _Partial, *, size, bar) -> None:
         bar.set(part.size)
         bar.set_total(total)
         while chunk := src.read(CHUNK_SIZE):
+            if part.size + len(chunk) > cap.limit:
+                raise cap.exceeded(f"{path} gave")
             part.write(chunk)
             bar.update(len(chunk))
 
@@ -764,12 +828,41 @@ def _reject_html(first_chunk: bytes, content_type: str) -> None:
                             keep_partial=False)
 
 
+def _causes(exc: BaseException):
+    """``exc`` and what it wraps (``reason``, ``__cause__``, ``__context__``, exception args)."""
+    seen, todo = set(), [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [getattr(current, "reason", None), current.__cause__, current.__context__]
+        todo += [a for a in current.args if isinstance(a, BaseException)]
+
+
+def _name_resolution_failure(exc: BaseException) -> str | None:
+    """The resolver's message when ``exc`` comes from a host name that did not resolve."""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return str(cause)
+    for cause in _causes(exc):
+        if type(cause).__name__ == "NameResolutionError":  # urllib3 >= 2, without its cause
+            return _short(cause)
+    return None
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 200 else text[:197] + "..."
+    """The whole message of ``exc`` (urllib3's retry wrapper unwrapped, object reprs dropped)."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    reason = getattr(inner, "reason", None)  # urllib3's MaxRetryError: the real failure
+    text = str(reason if isinstance(reason, BaseException) else exc)
+    text = re.sub(r"<[\w.]+ object at 0x[0-9a-fA-F]+>:?\s*", "", text).strip()
+    return text or type(exc).__name__
 
 
-def _human(n: float) -> str:
+def human_size(n: float) -> str:
+    """Bytes for people, in powers of 1024: ``human_size(1536)`` -> ``'1.5 KiB'``."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

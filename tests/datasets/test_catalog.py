@@ -41,6 +41,8 @@ def test_starter_catalog_is_well_formed():
         for resource in files:
             assert len(resource.sha256) == 64 and int(resource.sha256, 16) >= 0
             assert resource.size is None or resource.size > 0
+            # a file without a published size still has a bound on what a download may bring
+            assert (resource.size or resource.max_size or 0) > 0, (name, resource.filename)
             for url in resource.urls:
                 assert urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc
 
@@ -169,3 +171,19 @@ def test_dataset_class_can_be_attached_later(toy):
     assert info.to_dict()["dataset_class"].endswith("Toy")
     register_dataset_class(toy["name"], "collections:OrderedDict")
     assert dataset_info(toy["name"]).load_class().__name__ == "OrderedDict"
+
+
+def test_a_resource_without_size_is_bounded_by_its_max_size(loopback_server, tmp_path):
+    from loopback import Fault
+
+    url = loopback_server.add_file("files/big.bin", b"x")
+    loopback_server.add_fault("files/big.bin", Fault.endless())
+    name = f"bounded-{os.urandom(3).hex()}"
+    register_dataset(name, domain="text", description="Unbounded body.", homepage="https://x.org",
+                     resources=[Resource("big.bin", [url], "0" * 64, max_size=1 << 16)])
+    try:
+        with pytest.raises(DownloadError, match="more than 65536 bytes"):
+            download_dataset(name, tmp_path, progress=False, retries=0)
+    finally:
+        DATASETS.unregister(name)
+    assert not [p for p in (tmp_path / name).iterdir() if p.name.endswith(".part")]
