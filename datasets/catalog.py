@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from triptych import paths
+from triptych.domains import DOMAINS
 from triptych.registry import DATASETS
 
 from .download import (
@@ -41,7 +42,6 @@ from .download import (
 from .extract import ExtractionError, archive_format
 from .extract import extract as extract_archive
 
-DOMAINS = ("vision", "audio", "text")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar", ".zip",
                      ".gz", ".bz2", ".xz")

@@ -42,6 +42,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 from triptych import paths
+from triptych.paths import human_size
 
 from ._lock import FileLock, owner_gone, owner_tag
 
@@ -859,15 +860,6 @@ def _short(exc: BaseException) -> str:
     text = str(reason if isinstance(reason, BaseException) else exc)
     text = re.sub(r"<[\w.]+ object at 0x[0-9a-fA-F]+>:?\s*", "", text).strip()
     return text or type(exc).__name__
-
-
-def human_size(n: float) -> str:
-    """Bytes for people, in powers of 1024: ``human_size(1536)`` -> ``'1.5 KiB'``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
 
 
 @dataclass
