@@ -11,7 +11,6 @@ Environment: ``TRIPTYCH_HOME`` (cache root), ``TRIPTYCH_OFFLINE=1`` (no network)
 ``TRIPTYCH_MIRROR`` (a base URL or folder tried first), ``TRIPTYCH_PROGRESS=0`` (no bars).
 """
 
-from . import catalog_data as _catalog_data  # noqa: F401 - registers the starter catalog
 from .catalog import (
     DOMAINS,
     DatasetInfo,

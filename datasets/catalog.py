@@ -5,6 +5,10 @@ A dataset is a :class:`DatasetInfo`: name, domain, description, homepage, licens
 attach its dataset class (:func:`register_dataset_class`). The records live in
 ``triptych.registry.DATASETS``.
 
+Each domain registers its own entries, in ``triptych/<domain>/datasets/_catalog.py``; the
+catalog imports those modules the first time it is asked about datasets (none of them needs
+torch or a domain's optional dependency).
+
 On disk (the default root is ``triptych.paths.datasets_dir()``, i.e. ``$TRIPTYCH_HOME/datasets``)::
 
     <root>/<name>/<filename>              a verified download (+ a hidden .verified sidecar)
@@ -172,6 +176,20 @@ class DatasetInfo:
         }
 
 
+_DOMAIN_CATALOGS = tuple(f"triptych.{domain}.datasets._catalog" for domain in DOMAINS)
+_catalogs_loaded = False
+
+
+def _load_domain_catalogs() -> None:
+    """Import every domain's catalog module once (they call :func:`register_dataset`)."""
+    global _catalogs_loaded
+    if _catalogs_loaded:
+        return
+    _catalogs_loaded = True  # first: the modules' own register_dataset calls come back here
+    for module in _DOMAIN_CATALOGS:
+        importlib.import_module(module)
+
+
 def register_dataset(
     name: str,
     *,
@@ -202,6 +220,7 @@ def register_dataset(
         'a.txt'
         >>> DATASETS.unregister("doc-example")
     """
+    _load_domain_catalogs()  # a name taken by a domain's entry is refused, whatever the order
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"dataset name {name!r}: use lower-case letters, digits, '_', '-', '.'")
     if domain not in DOMAINS:
@@ -249,11 +268,13 @@ def list_datasets(domain: str | None = None) -> list[str]:
     """
     if domain is not None and domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
+    _load_domain_catalogs()
     return [n for n in DATASETS if domain is None or DATASETS.get(n).domain == domain]
 
 
 def dataset_info(name: str) -> DatasetInfo:
     """The catalog record of ``name``; KeyError (with the nearest names) when unknown."""
+    _load_domain_catalogs()
     return DATASETS.get(name)
 
 

@@ -187,3 +187,38 @@ def test_a_resource_without_size_is_bounded_by_its_max_size(loopback_server, tmp
     finally:
         DATASETS.unregister(name)
     assert not [p for p in (tmp_path / name).iterdir() if p.name.endswith(".part")]
+
+
+def test_each_domain_registers_its_own_entries(monkeypatch):
+    import importlib.util
+    import runpy
+
+    from triptych.datasets import catalog
+    from triptych.registry import Registry
+
+    list_datasets()  # the real catalog is loaded: the runs below do not trigger it again
+    for domain in DOMAINS:
+        fresh = Registry("dataset")
+        monkeypatch.setattr(catalog, "DATASETS", fresh)
+        runpy.run_path(importlib.util.find_spec(f"triptych.{domain}.datasets._catalog").origin)
+        names = list(fresh)
+        assert names and {fresh.get(n).domain for n in names} == {domain}
+        monkeypatch.undo()
+        assert names == list_datasets(domain)
+
+
+def test_catalog_needs_neither_torch_nor_the_extras():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "for blocked in ('torch', 'PIL', 'soundfile', 'sentencepiece', 'numpy'):\n"
+            "    sys.modules[blocked] = None  # any import of it fails\n"
+            "from triptych.datasets import list_datasets\n"
+            "print(len(list_datasets('vision')), len(list_datasets('audio')), "
+            "len(list_datasets('text')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    counts = [int(n) for n in done.stdout.split()]
+    assert counts == [len(list_datasets(d)) for d in DOMAINS] and min(counts) > 0
