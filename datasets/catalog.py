@@ -315,19 +315,30 @@ def download_dataset(
     """
     info = dataset_info(name)
     folder = dataset_path(name, root)
-    for resource in info.resources(splits):
+    command = f"triptych datasets download {name}{'' if root is None else f' --root {root}'}"
+    fetch_resources(name, folder, info.resources(splits), extract=extract, progress=progress,
+                    command=command, **download_options)
+    return folder
+
+
+def fetch_resources(name: str, folder: Path, resources: Sequence[Resource], *, extract: bool,
+                    progress: bool, command: str | None = None,
+                    **download_options: Any) -> None:
+    """Download, verify and (``extract``) unpack ``resources`` of dataset ``name`` into
+    ``folder``; errors name the dataset and, offline, ``command`` (what fetches the files)."""
+    for resource in resources:
         options = {"max_size": resource.max_size, **download_options}
         try:
             path = download(resource.urls, folder, sha256=resource.sha256,
                             filename=resource.filename, size=resource.size, progress=progress,
                             mirror_path=f"{name}/{resource.filename}", **options)
         except OfflineError as exc:
+            how = f"Fetch it with:\n  {command}\n" if command else "Fetch it "
             raise OfflineError(
                 f"dataset {name!r} is not available offline: {folder / resource.filename} is "
-                f"missing. Fetch it with:\n  triptych datasets download {name}"
-                f"{'' if root is None else f' --root {root}'}\n"
-                "on a machine with network access (or without TRIPTYCH_OFFLINE=1), or set "
-                "TRIPTYCH_MIRROR to a local copy.", exc.failures) from None
+                f"missing. {how}on a machine with network access (or without "
+                "TRIPTYCH_OFFLINE=1), or set TRIPTYCH_MIRROR to a local copy.",
+                exc.failures) from None
         except DownloadError as exc:
             raise DownloadError(f"dataset {name!r}: {exc}", exc.failures) from None
         if extract and resource.extract and resource.is_archive:
@@ -337,7 +348,6 @@ def download_dataset(
                 extract_archive(path, dest, progress=progress)
             except ExtractionError as exc:
                 raise ExtractionError(f"dataset {name!r}: {exc}") from None
-    return folder
 
 
 def verify_dataset(name: str, root: str | os.PathLike | None = None, *,
