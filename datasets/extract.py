@@ -27,8 +27,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from ._files import CHUNK_SIZE, _Progress, glob_escape
 from ._lock import FileLock, owner_gone, owner_tag
-from .download import CHUNK_SIZE, _Progress, glob_escape
 
 MARKER = ".triptych-extracted"
 DEFAULT_MAX_MEMBERS = 10_000_000

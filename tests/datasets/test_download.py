@@ -18,6 +18,7 @@ from loopback import Fault, LoopbackServer, closed_port_url
 from triptych.datasets import DownloadError, OfflineError, download, is_verified
 
 dl = importlib.import_module("triptych.datasets.download")
+http = importlib.import_module("triptych.datasets._http")
 
 FAST = {"progress": False, "timeout": 2.0, "retries": 2, "backoff": 0.001, "max_backoff": 0.01}
 
@@ -37,7 +38,7 @@ def leftovers(folder: Path) -> list[str]:
 def waits(monkeypatch):
     """The waits download() asked for, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr(dl, "_sleep", recorded.append)
+    monkeypatch.setattr(http, "_sleep", recorded.append)
     return recorded
 
 
