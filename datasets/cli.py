@@ -154,7 +154,9 @@ def _info(args) -> int:
     for split, resources in info.splits.items():
         print(f"split {split}:")
         for r in resources:
-            print(f"  {r.filename}  {_size(r.size)}  sha256 {r.sha256}")
+            size = _size(r.size) if r.size is not None or r.max_size is None else (
+                f"size not published, at most {human_size(r.max_size)}")
+            print(f"  {r.filename}  {size}  sha256 {r.sha256}")
             for url in r.urls:
                 print(f"    {url}")
     return EXIT_OK

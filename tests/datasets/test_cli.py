@@ -219,3 +219,8 @@ def test_rm_after_a_failed_download_says_nothing_was_downloaded(capsys, toy, tmp
     assert code == 0
     assert "nothing was downloaded" in out and "0 B" not in out
     assert not (tmp_path / toy["name"]).exists()
+
+
+def test_info_shows_the_bound_of_a_file_without_a_published_size(capsys):
+    code, out, _ = run(capsys, "datasets", "info", "wikitext2")
+    assert code == 0 and "wikitext-2-v1.zip  size not published, at most 16.0 MiB" in out
