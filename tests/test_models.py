@@ -403,12 +403,26 @@ def test_cli_download(capsys, served, _home):
 
 
 def test_cli_module_imports_no_torch():
-    """``triptych models --help`` must not pay for torch: the module and the package import none."""
-    code = ("import sys, triptych; sys.modules['torch'] = None; "
-            "import triptych.models.cli, triptych.models; print('ok')")
+    """``triptych models --help`` must not pay for torch: neither the module nor the package
+    imports it."""
+    code = ("import sys, triptych.models.cli, triptych.models; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
+    assert result.stdout.strip() == "[]"
+
+
+def test_models_subcommand_in_the_triptych_command(capsys):
+    from triptych.cli import SUBCOMMANDS, main
+
+    assert SUBCOMMANDS["models"] == "triptych.models.cli:add_parser"
+    assert main(["models", "list", "resnet*", "--json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["resnet18"]
+    assert main(["models", "info", "resnet19"]) == 2
+    assert "did you mean 'resnet18'" in capsys.readouterr().err
+    result = subprocess.run([sys.executable, "-m", "triptych", "models", "--help"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "download" in result.stdout
 
 
 # --- docs -------------------------------------------------------------------------------------

@@ -33,9 +33,9 @@ _domain_errors: dict[str, str] = {}
 
 
 def _domains() -> tuple[str, ...]:
-    from triptych.datasets import DOMAINS
+    from triptych.domains import DOMAINS
 
-    return tuple(DOMAINS)
+    return DOMAINS
 
 
 def _load_domains() -> None:
