@@ -42,8 +42,7 @@ def download_weights(weights: WeightsEnum, *, progress: bool = True,
         ValueError: the file on disk does not match the published prefix or size.
         WeightsUnavailable: a prefix-only file is not on disk.
     """
-    from triptych.datasets import download
-    from triptych.datasets.download import sha256_file
+    from triptych.datasets import download, sha256_file
 
     dest = weights_root(root)
     if not weights.sha256_is_prefix:
