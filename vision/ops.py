@@ -7,6 +7,8 @@ The references are also the test oracles.
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Sequence
 
 import torch
@@ -101,7 +103,7 @@ def resize(image: torch.Tensor, size: Sequence[int], *, interpolation: str = "bi
         torch.Size([3, 50, 40])
     """
     _check_image(image, "resize")
-    size = _check_size(size)
+    size = _check_size(size, image, image.dtype)
     _check_interpolation(interpolation)
     return resize_op(image, size, interpolation, bool(antialias))
 
@@ -192,17 +194,20 @@ def resized_crop_flip_normalize(
         torch.Size([3, 16, 16])
     """
     _check_image(image, "resized_crop_flip_normalize")
-    size = _check_size(size)
+    size = _check_size(size, image, _normalize_out_dtype(image.dtype))
     _check_interpolation(interpolation)
     n = image.shape[0] if image.dim() == 4 else 1
     # Checked as Python ints: for one image this costs microseconds, where the same checks as
     # tensor expressions cost more than the kernel's launch.
     if isinstance(boxes, torch.Tensor):
-        box_rows = boxes.reshape(-1, 4).tolist()
+        box_rows = _integer_rows(boxes)
     elif len(boxes) == 4 and all(isinstance(v, int) for v in boxes):
         box_rows = [list(boxes)]
     else:
-        box_rows = torch.as_tensor(boxes, dtype=torch.int64).reshape(-1, 4).tolist()
+        try:
+            box_rows = _integer_rows(torch.as_tensor(boxes))  # no dtype: floats are refused, not truncated
+        except (OverflowError, RuntimeError, ValueError) as exc:
+            raise ValueError(f"crop boxes must be int64 values, got {boxes!r}") from exc
     if isinstance(flips, torch.Tensor):
         flip_rows = flips.reshape(-1).tolist()
     else:
@@ -236,10 +241,32 @@ def _check_image(image: torch.Tensor, name: str) -> None:
         raise ValueError(f"{name}: the image is empty, shape {tuple(image.shape)}")
 
 
-def _check_size(size: Sequence[int] | int) -> list[int]:
-    size = [int(size), int(size)] if isinstance(size, int) else [int(s) for s in size]
+def _index(value, what: str) -> int:
+    """``value`` as a Python int; floats are refused instead of truncated."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must hold integers, got {value!r}") from None
+
+
+def _integer_rows(boxes: torch.Tensor) -> list[list[int]]:
+    if boxes.is_floating_point() or boxes.is_complex() or boxes.dtype == torch.bool:
+        raise TypeError(f"boxes must hold integers, got a {boxes.dtype} tensor")
+    if boxes.numel() % 4:
+        raise ValueError(f"crop boxes must be (top, left, height, width) rows, got shape {tuple(boxes.shape)}")
+    return boxes.reshape(-1, 4).tolist()
+
+
+def _check_size(size: Sequence[int] | int, image: torch.Tensor, out_dtype: torch.dtype) -> list[int]:
+    """(height, width) as two positive ints whose output ``image``'s batch and channels
+    times ``out_dtype``'s size still addresses (below 2**63 bytes), like the kernels' check."""
+    size = [_index(size, "size")] * 2 if not isinstance(size, (Sequence, torch.Tensor)) else \
+        [_index(s, "size") for s in size]
     if len(size) != 2 or min(size) < 1:
         raise ValueError(f"size must be (height, width) of positive integers, got {size}")
+    shape = (*image.shape[:-2], *size)
+    if math.prod(shape) * out_dtype.itemsize >= 2**63:
+        raise ValueError(f"size {size} gives an output {shape} too large to address (2**63 bytes or more)")
     return size
 
 

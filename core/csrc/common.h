@@ -9,6 +9,9 @@
 #include <torch/headeronly/util/Exception.h>
 
 #include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace triptych {
@@ -23,6 +26,68 @@ using torch::stable::Tensor;
 #else
 #define TRIPTYCH_MULTIVERSION
 #endif
+
+// ---- overflow-safe size and offset checks ---------------------------------------------
+//
+// Sizes, offsets and boxes reach a kernel straight from a caller (a direct
+// torch.ops.triptych.* call skips the Python checks), so a check such as
+// `top + height <= image_height` can overflow int64 and pass for a box near 2**63. Every
+// such check goes through this helper, which never forms the sum.
+
+// True when [offset, offset + length) lies inside [0, extent).
+inline bool range_inside(int64_t offset, int64_t length, int64_t extent) {
+  return offset >= 0 && length >= 0 && offset <= extent && length <= extent - offset;
+}
+
+// ---- output allocation --------------------------------------------------------------------
+
+inline int64_t element_size(ScalarType dtype) {
+  switch (dtype) {
+    case ScalarType::Byte:
+    case ScalarType::Bool:
+      return 1;
+    case ScalarType::Float:
+      return 4;
+    default:  // Double, Long
+      return 8;
+  }
+}
+
+inline std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + ")";
+}
+
+// An uninitialised (N, C, H, W) image — (C, H, W) when `batched` is false — on `device_of`'s
+// device, contiguous or channels-last memory. `arg` names the argument the shape came from,
+// for the error messages. The byte count is computed in checked
+// arithmetic first, and a failed allocation is reported in words: the stable ABI's own error
+// only names the dispatcher call that failed.
+inline Tensor allocate_image(
+    const Tensor& device_of, int64_t n, int64_t c, int64_t h, int64_t w, ScalarType dtype,
+    bool channels_last, bool batched, const char* op, const char* arg) {
+  const std::vector<int64_t> shape4 = {n, c, h, w};
+  const std::vector<int64_t> shape(shape4.begin() + (batched ? 0 : 1), shape4.end());
+  int64_t bytes = element_size(dtype);
+  for (const int64_t extent : shape4) {
+    STD_TORCH_CHECK(extent >= 0, "triptych::", op, ": ", arg, " gives a negative output size ",
+                    shape_string(shape));
+    STD_TORCH_CHECK(!__builtin_mul_overflow(bytes, extent, &bytes), "triptych::", op, ": ", arg,
+                    " gives an output ", shape_string(shape), " too large to address (2**63 bytes or more)");
+  }
+  try {
+    Tensor out = torch::stable::empty(
+        shape4, dtype, std::nullopt, device_of.device(), std::nullopt,
+        channels_last ? torch::headeronly::MemoryFormat::ChannelsLast
+                      : torch::headeronly::MemoryFormat::Contiguous);
+    return batched ? out : torch::stable::squeeze(out, 0);
+  } catch (const std::exception&) {
+    STD_TORCH_CHECK(false, "triptych::", op, ": ", arg, " gives an output ", shape_string(shape), " of ", bytes,
+                    " bytes, which cannot be allocated");
+  }
+  return Tensor();  // not reached
+}
 
 // Per-channel affine map used by normalize: out = in * scale[c] + bias[c].
 // uint8 input folds the 1/255 into scale, so every kernel does one multiply-add.

@@ -181,6 +181,10 @@ def test_nearest_uses_torch_legacy_index_rule():
         (lambda: resize(torch.zeros(3, 4, 4, dtype=torch.int16), (2, 2)), TypeError, "int16"),
         (lambda: resize(torch.zeros(3, 0, 4), (2, 2)), ValueError, "empty"),
         (lambda: resize(torch.zeros(3, 4, 4), (0, 2)), ValueError, "size"),
+        # Once truncated to 2 (a silently different size) or passed on to the op's int64.
+        (lambda: resize(torch.zeros(3, 4, 4), (2.7, 3)), TypeError, "size must hold integers"),
+        (lambda: resize(torch.zeros(3, 4, 4), (2**63, 1)), ValueError, "too large to address"),
+        (lambda: resize(torch.zeros(3, 4, 4), (2**62, 2**62)), ValueError, "too large to address"),
     ],
 )
 def test_resize_bad_input_gives_clear_errors(call, error, match):
@@ -202,6 +206,17 @@ BAD_KERNEL_CALLS = [
      "dtype=torch.int32), torch.tensor([False]), [4, 4], 'bilinear', True, [0.0] * 3, [1.0] * 3)", "int64"),
     ("torch.ops.triptych.resized_crop_flip_normalize(torch.zeros(3, 10, 11), torch.tensor([[0, 0, 5, 5]]), "
      "torch.tensor([True, False]), [4, 4], 'bilinear', True, [0.0] * 3, [1.0] * 3)", "one flag per image"),
+    # Boxes whose end overflows int64: once a segfault, an out-of-bounds read and a
+    # std::length_error, because the bounds check added top + height.
+    *((f"torch.ops.triptych.resized_crop_flip_normalize(torch.zeros(3, 10, 11, dtype=torch.uint8), "
+       f"torch.tensor([{box}]), torch.tensor([False]), [4, 4], 'bilinear', True, [0.0] * 3, [1.0] * 3)",
+       "does not lie inside")
+      for box in ([0, 2**63 - 1, 5, 5], [2**63 - 1, 0, 5, 5], [2**62, 2**62, 2**62, 50], [0, 0, 2**63 - 1, 5])),
+    ("torch.ops.triptych.resize(torch.zeros(3, 4, 4, dtype=torch.uint8), [10**6, 10**6], 'bilinear', True)",
+     "size gives an output (3, 1000000, 1000000) of 3000000000000 bytes, which cannot be allocated"),
+    ("torch.ops.triptych.resize(torch.zeros(3, 4, 4), [2**62, 2**62], 'bilinear', True)", "size gives an output (3, 4611686018427387904, 4611686018427387904) too large"),
+    ("torch.ops.triptych.resized_crop_flip_normalize(torch.zeros(3, 10, 11), torch.tensor([[0, 0, 5, 5]]), "
+     "torch.tensor([False]), [2**62, 4], 'bilinear', True, [0.0] * 3, [1.0] * 3)", "size gives an output"),
 ]
 
 
@@ -364,6 +379,14 @@ def test_rcfn_hwc_in_channels_last_out(seeded_generator):
         ({"boxes": [[0, 0, 5, 5], [0, 0, 5, 5]]}, ValueError, "crop box"),
         ({"std": [1.0, 0.0, 1.0]}, ValueError, "non-zero"),
         ({"mean": [0.0, 0.0]}, ValueError, "3 channels"),
+        # Boxes near 2**63: exact Python ints, so no overflow; once float boxes were truncated.
+        ({"boxes": [0, 2**63 - 1, 5, 5]}, ValueError, "inside"),
+        ({"boxes": [[2**62, 2**62, 2**62, 50]]}, ValueError, "inside"),
+        ({"boxes": [[0, 0, 5, 2**64]]}, ValueError, "int64"),
+        ({"boxes": [0.5, 0, 5, 5]}, TypeError, "integers"),
+        ({"boxes": torch.tensor([0.5, 0, 5, 5])}, TypeError, "integers"),
+        ({"size": (4.5, 4)}, TypeError, "size must hold integers"),
+        ({"size": (2**62, 4)}, ValueError, "too large to address"),
     ],
 )
 def test_rcfn_bad_input_gives_clear_errors(kwargs, error, match):

@@ -137,12 +137,8 @@ Tensor normalize_allocate_output(
       mean.size(), " and ", std.size());
   const ScalarType out_dtype = dtype == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
   const int64_t n = dim == 4 ? image.size(0) : 1;
-  const std::vector<int64_t> shape4 = {n, channels, image.size(dim - 2), image.size(dim - 1)};
-  Tensor output = torch::stable::empty(
-      shape4, out_dtype, std::nullopt, image.device(), std::nullopt,
-      channels_last ? torch::headeronly::MemoryFormat::ChannelsLast
-                    : torch::headeronly::MemoryFormat::Contiguous);
-  return dim == 4 ? output : torch::stable::squeeze(output, 0);
+  return allocate_image(image, n, channels, image.size(dim - 2), image.size(dim - 1), out_dtype, channels_last,
+                        dim == 4, "normalize", "image");
 }
 
 Tensor normalize_addressable_input(const Tensor& image, PlaneLayout& layout) {

@@ -46,17 +46,6 @@ bool image_is_channels_last(const Tensor& image) {
   return image.size(0) > 1 && !image.is_contiguous() && dense_in_order(image, {0, 2, 1});
 }
 
-Tensor allocate_image(
-    const Tensor& device_of, int64_t n, int64_t c, int64_t h, int64_t w, ScalarType dtype,
-    bool channels_last, bool batched) {
-  const std::vector<int64_t> shape4 = {n, c, h, w};
-  Tensor out = torch::stable::empty(
-      shape4, dtype, std::nullopt, device_of.device(), std::nullopt,
-      channels_last ? torch::headeronly::MemoryFormat::ChannelsLast
-                    : torch::headeronly::MemoryFormat::Contiguous);
-  return batched ? out : torch::stable::squeeze(out, 0);
-}
-
 ImageGeometry image_geometry(const Tensor& image) {
   const int64_t dim = image.dim();
   ImageGeometry g;
@@ -90,7 +79,7 @@ Tensor resize_allocate_output(
   parse_interpolation(interpolation, "resize");
   const ImageGeometry g = image_geometry(image);
   return allocate_image(image, g.n, g.c, size[0], size[1], image.scalar_type(),
-                        image_is_channels_last(image), image.dim() == 4);
+                        image_is_channels_last(image), image.dim() == 4, "resize", "size");
 }
 
 namespace {

@@ -25,7 +25,10 @@ Tensor rcfn_allocate_output(
   const ImageGeometry g = image_geometry(image);
   STD_TORCH_CHECK(boxes.scalar_type() == ScalarType::Long, "triptych::", op, ": boxes must be int64");
   STD_TORCH_CHECK(flips.scalar_type() == ScalarType::Bool, "triptych::", op, ": flips must be bool");
-  STD_TORCH_CHECK(boxes.numel() == 4 * g.n && (boxes.dim() == 2 || (boxes.dim() == 1 && g.n == 1)),
+  // Compared dimension by dimension: 4 * N could overflow for an absurd (empty) batch.
+  const bool box_shape_ok = boxes.dim() == 2 ? boxes.size(0) == g.n && boxes.size(1) == 4
+                                             : boxes.dim() == 1 && g.n == 1 && boxes.size(0) == 4;
+  STD_TORCH_CHECK(box_shape_ok,
                   "triptych::", op, ": boxes must have shape (N, 4) (or (4,) for one image) with N = ",
                   g.n, " images");
   STD_TORCH_CHECK(flips.numel() == g.n, "triptych::", op, ": flips needs one flag per image (", g.n, "), got ",
@@ -39,7 +42,18 @@ Tensor rcfn_allocate_output(
     STD_TORCH_CHECK(std[c] != 0.0, "triptych::", op, ": std must be non-zero, got 0 for channel ", c);
   }
   const ScalarType out_dtype = image.scalar_type() == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
-  return allocate_image(image, g.n, g.c, size[0], size[1], out_dtype, channels_last, image.dim() == 4);
+  return allocate_image(image, g.n, g.c, size[0], size[1], out_dtype, channels_last, image.dim() == 4, op, "size");
+}
+
+void rcfn_check_boxes(const Tensor& boxes, int64_t height, int64_t width) {
+  const Tensor values = torch::stable::contiguous(boxes);
+  const int64_t* b = values.const_data_ptr<int64_t>();
+  for (int64_t n = 0; n < values.numel() / 4; ++n) {
+    const int64_t top = b[4 * n], left = b[4 * n + 1], h = b[4 * n + 2], w = b[4 * n + 3];
+    STD_TORCH_CHECK(h > 0 && w > 0 && range_inside(top, h, height) && range_inside(left, w, width),
+                    "triptych::resized_crop_flip_normalize: crop box ", n, " (top=", top, ", left=", left,
+                    ", height=", h, ", width=", w, ") does not lie inside the ", height, "x", width, " image");
+  }
 }
 
 namespace {
@@ -53,10 +67,7 @@ void rcfn_cpu_typed(
   const ImageGeometry out = image_geometry(output);
   std::vector<AxisTable<acc_t>> ty(in.n), tx(in.n);
   for (int64_t n = 0; n < in.n; ++n) {
-    const int64_t top = boxes[4 * n], left = boxes[4 * n + 1], h = boxes[4 * n + 2], w = boxes[4 * n + 3];
-    STD_TORCH_CHECK(top >= 0 && left >= 0 && h > 0 && w > 0 && top + h <= in.h && left + w <= in.w,
-                    "triptych::resized_crop_flip_normalize: crop box ", n, " (top=", top, ", left=", left,
-                    ", height=", h, ", width=", w, ") does not lie inside the ", in.h, "x", in.w, " image");
+    const int64_t h = boxes[4 * n + 2], w = boxes[4 * n + 3];  // checked by rcfn_check_boxes
     ty[n] = make_axis_table<acc_t>(Axis{h, out.h, interp, antialias});
     tx[n] = make_axis_table<acc_t>(Axis{w, out.w, interp, antialias}, flips[n]);
   }
@@ -91,6 +102,7 @@ Tensor rcfn_cpu(
     std::string interpolation, bool antialias, std::vector<double> mean, std::vector<double> std,
     bool channels_last) {
   Tensor output = rcfn_allocate_output(image, boxes, flips, size, interpolation, mean, std, channels_last);
+  rcfn_check_boxes(boxes, image.size(image.dim() - 2), image.size(image.dim() - 1));
   if (output.numel() == 0) return output;
   const int interp = parse_interpolation(interpolation, "resized_crop_flip_normalize");
   const Tensor box_values = torch::stable::contiguous(boxes);

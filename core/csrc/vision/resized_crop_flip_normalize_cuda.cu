@@ -43,8 +43,13 @@ Tensor rcfn_cuda(
   STD_TORCH_CHECK(output.size(output.dim() - 3) <= resample::kMaxCudaChannels,
                   "triptych::resized_crop_flip_normalize on CUDA supports up to ", resample::kMaxCudaChannels,
                   " channels");
-  if (output.numel() == 0) return output;
   const int interp = parse_interpolation(interpolation, "resized_crop_flip_normalize");
+  // The boxes are checked on the host (a copy of N x 4 values, which waits for the stream):
+  // the kernel clamps reads into the image, but a box outside it must be an error, not a
+  // silently different crop.
+  rcfn_check_boxes(torch::stable::to(boxes, torch::stable::Device(torch::headeronly::DeviceType::CPU)),
+                   image.size(image.dim() - 2), image.size(image.dim() - 1));
+  if (output.numel() == 0) return output;
   const torch::stable::accelerator::DeviceGuard guard(image.get_device_index());
   const cudaStream_t stream = resample::current_stream(image);
   const Tensor box_values = torch::stable::contiguous(boxes);
