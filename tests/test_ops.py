@@ -11,7 +11,7 @@ import torch
 
 import triptych
 from triptych import library
-from triptych.ops import _normalize_reference, normalize
+from triptych.vision.ops import _normalize_reference, normalize
 
 COMPILED = library.EXTENSION_ERROR is None
 
@@ -166,7 +166,7 @@ import triptych
 from triptych import library
 from triptych.info import collect
 x = torch.load(sys.argv[1], weights_only=True)
-out = triptych.ops.normalize(x["image"], x["mean"], x["std"], channels_last=True)
+out = triptych.vision.ops.normalize(x["image"], x["mean"], x["std"], channels_last=True)
 torch.save(out, sys.argv[2])
 print(json.dumps({"error": library.EXTENSION_ERROR, "info": collect()}))
 """
@@ -218,3 +218,12 @@ def test_import_is_cheap_and_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]
     assert triptych.vision.__name__ == "triptych.vision"
+
+
+def test_normalize_keeps_its_old_public_name():
+    # normalize moved to triptych.vision.ops; triptych.ops.normalize stays a re-export.
+    from triptych.vision import ops as vision_ops
+
+    assert triptych.ops.normalize is vision_ops.normalize
+    with pytest.raises(AttributeError, match="no attribute 'resize'"):
+        triptych.ops.resize  # noqa: B018

@@ -14,11 +14,11 @@ import pytest
 import torch
 
 from triptych import library
-from triptych.ops import normalize
 from triptych.vision.ops import (
     INTERPOLATIONS,
     _rcfn_reference,
     _resize_reference,
+    normalize,
     resize,
     resized_crop_flip_normalize,
 )

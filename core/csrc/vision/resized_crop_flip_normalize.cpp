@@ -20,7 +20,8 @@ Tensor rcfn_allocate_output(
     const std::string& interpolation, const std::vector<double>& mean, const std::vector<double>& std,
     bool channels_last) {
   constexpr const char* op = "resized_crop_flip_normalize";
-  check_image_and_size(image, size, op);
+  check_image(image, op);
+  check_output_size(size, op);
   parse_interpolation(interpolation, op);
   const ImageGeometry g = image_geometry(image);
   STD_TORCH_CHECK(boxes.scalar_type() == ScalarType::Long, "triptych::", op, ": boxes must be int64");
@@ -28,20 +29,14 @@ Tensor rcfn_allocate_output(
   // Compared dimension by dimension: 4 * N could overflow for an absurd (empty) batch.
   const bool box_shape_ok = boxes.dim() == 2 ? boxes.size(0) == g.n && boxes.size(1) == 4
                                              : boxes.dim() == 1 && g.n == 1 && boxes.size(0) == 4;
-  STD_TORCH_CHECK(box_shape_ok,
-                  "triptych::", op, ": boxes must have shape (N, 4) (or (4,) for one image) with N = ",
+  STD_TORCH_CHECK(box_shape_ok, "triptych::", op, ": boxes must have shape (N, 4) (or (4,) for one image) with N = ",
                   g.n, " images");
   STD_TORCH_CHECK(flips.numel() == g.n, "triptych::", op, ": flips needs one flag per image (", g.n, "), got ",
                   flips.numel());
   STD_TORCH_CHECK(boxes.device() == image.device() && flips.device() == image.device(), "triptych::", op,
                   ": boxes and flips must be on the image's device");
-  STD_TORCH_CHECK(static_cast<int64_t>(mean.size()) == g.c && static_cast<int64_t>(std.size()) == g.c,
-                  "triptych::", op, ": mean and std need one value per channel (", g.c, "), got ", mean.size(),
-                  " and ", std.size());
-  for (size_t c = 0; c < std.size(); ++c) {
-    STD_TORCH_CHECK(std[c] != 0.0, "triptych::", op, ": std must be non-zero, got 0 for channel ", c);
-  }
-  const ScalarType out_dtype = image.scalar_type() == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
+  check_per_channel(mean, std, g.c, op);
+  const ScalarType out_dtype = float_result_dtype(image.scalar_type());
   return allocate_image(image, g.n, g.c, size[0], size[1], out_dtype, channels_last, image.dim() == 4, op, "size");
 }
 
@@ -111,16 +106,11 @@ Tensor rcfn_cpu(
   // The stable ABI has no typed accessor for bool tensors; the dtype was checked above.
   const bool* flip_ptr = static_cast<const bool*>(flip_values.const_data_ptr());
   const Tensor input = resample::resample_addressable(image);
-  switch (input.scalar_type()) {
-    case ScalarType::Byte:
-      rcfn_cpu_typed<uint8_t, float>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
-      break;
-    case ScalarType::Float:
-      rcfn_cpu_typed<float, float>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
-      break;
-    default:  // Double; check_image_and_size rejected everything else
-      rcfn_cpu_typed<double, double>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
-  }
+  dispatch_image_dtype(input.scalar_type(), "resized_crop_flip_normalize", [&](auto types) {
+    using T = decltype(types);
+    rcfn_cpu_typed<typename T::in_t, typename T::acc_t>(input, box_ptr, flip_ptr, output, interp, antialias, mean,
+                                                        std);
+  });
   return output;
 }
 

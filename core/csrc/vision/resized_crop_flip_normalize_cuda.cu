@@ -20,19 +20,16 @@ void rcfn_cuda_typed(
   const bool* flip_ptr = static_cast<const bool*>(flips.const_data_ptr());
   const DeviceTables<acc_t> tables = build_tables<acc_t>(
       input, in.n, box_ptr, flip_ptr, in.h, in.w, out.h, out.w, interp, antialias, stream, op);
-  const ChannelAffine<acc_t> affine = make_channel_affine<acc_t>(mean, std, std::is_same<in_t, uint8_t>::value);
-  AffineEpilogue<acc_t> epilogue{};
-  for (int64_t c = 0; c < in.c; ++c) {
-    epilogue.scale[c] = affine.scale[c];
-    epilogue.bias[c] = affine.bias[c];
-  }
+  const cuda::ChannelCoefficients<acc_t> epilogue = cuda::channel_coefficients(
+      make_channel_affine<acc_t>(mean, std, std::is_same<in_t, uint8_t>::value), op);
   const ResampleShape shape{in.n, in.c, in.h, in.w, out.h, out.w, in.sn, in.sc, in.sh, in.sw,
                             out.sn, out.sc, out.sh, out.sw, /*per_sample_tables=*/true,
                             /*out_channels_last=*/out.c > 1 && out.sc == 1};
   const int64_t total = output.numel();
-  resample_kernel<in_t, acc_t, acc_t, AffineEpilogue<acc_t>><<<blocks_for(total, 256), 256, 0, stream>>>(
-      input.const_data_ptr<in_t>(), output.mutable_data_ptr<acc_t>(), shape, box_ptr, tables.view, epilogue);
-  check_launch(op);
+  resample_kernel<in_t, acc_t, acc_t, cuda::ChannelCoefficients<acc_t>>
+      <<<cuda::blocks_for(total, 256), 256, 0, stream>>>(input.const_data_ptr<in_t>(), output.mutable_data_ptr<acc_t>(),
+                                                        shape, box_ptr, tables.view, epilogue);
+  cuda::check_launch(op);
 }
 
 Tensor rcfn_cuda(
@@ -40,9 +37,8 @@ Tensor rcfn_cuda(
     std::string interpolation, bool antialias, std::vector<double> mean, std::vector<double> std,
     bool channels_last) {
   Tensor output = rcfn_allocate_output(image, boxes, flips, size, interpolation, mean, std, channels_last);
-  STD_TORCH_CHECK(output.size(output.dim() - 3) <= resample::kMaxCudaChannels,
-                  "triptych::resized_crop_flip_normalize on CUDA supports up to ", resample::kMaxCudaChannels,
-                  " channels");
+  STD_TORCH_CHECK(output.size(output.dim() - 3) <= cuda::kMaxChannels,
+                  "triptych::resized_crop_flip_normalize on CUDA supports up to ", cuda::kMaxChannels, " channels");
   const int interp = parse_interpolation(interpolation, "resized_crop_flip_normalize");
   // The boxes are checked on the host (a copy of N x 4 values, which waits for the stream):
   // the kernel clamps reads into the image, but a box outside it must be an error, not a
@@ -51,20 +47,14 @@ Tensor rcfn_cuda(
                    image.size(image.dim() - 2), image.size(image.dim() - 1));
   if (output.numel() == 0) return output;
   const torch::stable::accelerator::DeviceGuard guard(image.get_device_index());
-  const cudaStream_t stream = resample::current_stream(image);
+  const cudaStream_t stream = cuda::current_stream(image);
   const Tensor box_values = torch::stable::contiguous(boxes);
   const Tensor flip_values = torch::stable::contiguous(flips);
-  switch (image.scalar_type()) {
-    case ScalarType::Byte:
-      rcfn_cuda_typed<uint8_t, float>(image, box_values, flip_values, output, interp, antialias, mean, std, stream);
-      break;
-    case ScalarType::Float:
-      rcfn_cuda_typed<float, float>(image, box_values, flip_values, output, interp, antialias, mean, std, stream);
-      break;
-    default:  // Double; rcfn_allocate_output rejected everything else
-      rcfn_cuda_typed<double, double>(image, box_values, flip_values, output, interp, antialias, mean, std,
-                                      stream);
-  }
+  dispatch_image_dtype(image.scalar_type(), "resized_crop_flip_normalize", [&](auto types) {
+    using T = decltype(types);
+    rcfn_cuda_typed<typename T::in_t, typename T::acc_t>(image, box_values, flip_values, output, interp, antialias,
+                                                         mean, std, stream);
+  });
   return output;
 }
 
