@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from triptych.library import OpDef, define_op
+from triptych.library import ErrorInput, OpDef, SampleInput, define_op
 
 __all__ = ["normalize", "resize", "resized_crop_flip_normalize", "INTERPOLATIONS"]
 
@@ -33,6 +33,42 @@ def _interpolate_float(x: torch.Tensor, size: Sequence[int], interpolation: str,
     if interpolation == "nearest":
         return F.interpolate(x, size=list(size), mode="nearest")
     return F.interpolate(x, size=list(size), mode=interpolation, align_corners=False, antialias=antialias)
+
+
+# --- sample and error inputs for the op conformance test (tests/test_op_conformance.py) ------
+#
+# Drawn from the generator only, so the test can redraw the same samples in a subprocess.
+
+_IMAGE_DTYPES = (torch.uint8, torch.float32, torch.float64)
+_LAYOUTS = ("contiguous", "channels_last", "strided")
+
+
+def _randint(gen: torch.Generator, low: int, high: int) -> int:
+    """Uniform in [low, high]."""
+    return int(torch.randint(low, high + 1, (), generator=gen))
+
+
+def _sample_image(gen: torch.Generator, device, dtype: torch.dtype, shape: tuple, layout: str) -> torch.Tensor:
+    """A random image of ``shape`` on ``device`` in one of the memory layouts the kernels
+    special-case: contiguous, channels-last (also the HWC view of a 3-D image), or a
+    strided crop of a wider image."""
+    if dtype == torch.uint8:
+        x = torch.randint(0, 256, shape, dtype=dtype, generator=gen)
+    else:
+        x = torch.rand(shape, dtype=dtype, generator=gen)
+    x = x.to(device)
+    if layout == "channels_last":
+        perm, back = ((0, 2, 3, 1), (0, 3, 1, 2)) if x.dim() == 4 else ((1, 2, 0), (2, 0, 1))
+        return x.permute(*perm).contiguous().permute(*back)
+    if layout == "strided":
+        return torch.cat([x, x], dim=-1)[..., : x.shape[-1]]
+    return x
+
+
+def _sample_per_channel(gen: torch.Generator, channels: int) -> tuple[list[float], list[float]]:
+    mean = torch.rand(channels, generator=gen).tolist()
+    std = (torch.rand(channels, generator=gen) + 0.1).tolist()
+    return mean, std
 
 
 # --- normalize ----------------------------------------------------------------------------
@@ -80,6 +116,28 @@ def _normalize_backward(ctx, grad):
     return (grad * inv_std).to(ctx.input_dtype), None, None, None
 
 
+def _normalize_samples(device, gen):
+    for i in range(6):
+        dtype, layout = _IMAGE_DTYPES[i % 3], _LAYOUTS[(i // 2) % 3]
+        c, h, w = _randint(gen, 1, 4), _randint(gen, 1, 17), _randint(gen, 1, 17)
+        shape = (_randint(gen, 1, 3), c, h, w) if i % 2 else (c, h, w)
+        image = _sample_image(gen, device, dtype, shape, layout)
+        mean, std = _sample_per_channel(gen, c)
+        yield SampleInput((image, mean, std, bool(_randint(gen, 0, 1))))
+    # Differentiable: float64, small enough for gradcheck.
+    image = _sample_image(gen, device, torch.float64, (2, 3, 4, 5), "channels_last").requires_grad_(True)
+    mean, std = _sample_per_channel(gen, 3)
+    yield SampleInput((image, mean, std, False))
+
+
+def _normalize_errors(device):
+    image = torch.zeros(3, 2, 2, device=device)
+    yield ErrorInput((image, [0.0], [1.0], False), match="one value per channel")
+    yield ErrorInput((image, [0.0] * 3, [1.0, 0.0, 1.0], False), match="std must be non-zero")
+    yield ErrorInput((image[0], [0.0], [1.0], False), match=r"expects a \(C, H, W\) or \(N, C, H, W\)")
+    yield ErrorInput((image.int(), [0.0] * 3, [1.0] * 3, False), match="uint8, float32 or float64")
+
+
 _normalize_op = define_op(
     OpDef(
         name="normalize",
@@ -88,6 +146,8 @@ _normalize_op = define_op(
         fake=_normalize_fake,
         backward=_normalize_backward,
         setup_context=_normalize_setup_context,
+        sample_inputs=_normalize_samples,
+        error_inputs=_normalize_errors,
     )
 )
 
@@ -200,6 +260,42 @@ def _resize_backward(ctx, grad):
     return (grad_image if batched else grad_image.squeeze(0)), None, None, None
 
 
+# torch's meta kernels for upsample_bilinear2d_backward and the bicubic backwards take concrete
+# sizes only, so tracing their backward with symbolic shapes fails inside torch ("Expected
+# IntList but got GenericList"); F.interpolate has the same limit. Differentiable samples of
+# the other modes skip that one opcheck test.
+_DYNAMIC_BACKWARD_OK = {("nearest", True), ("nearest", False), ("bilinear", True)}
+_OPCHECK_NO_DYNAMIC = ("test_schema", "test_autograd_registration", "test_faketensor")
+
+
+def _resize_samples(device, gen):
+    # Output sizes from 2: torch's CPU antialias kernel (the reference) is wrong for a
+    # one-pixel-wide output whose height changes (tests/vision/test_vision_ops.py).
+    for i, (interpolation, antialias) in enumerate((m, a) for m in INTERPOLATIONS for a in (True, False)):
+        dtype, layout = _IMAGE_DTYPES[i % 3], _LAYOUTS[(i // 3 + i) % 3]
+        grad = dtype == torch.float64
+        c, h, w = _randint(gen, 1, 4), _randint(gen, 1, 9 if grad else 30), _randint(gen, 1, 9 if grad else 30)
+        shape = (_randint(gen, 1, 2), c, h, w) if i % 2 else (c, h, w)
+        image = _sample_image(gen, device, dtype, shape, layout).requires_grad_(grad)
+        size = [_randint(gen, 2, 8 if grad else 33), _randint(gen, 2, 8 if grad else 33)]
+        tests = _OPCHECK_NO_DYNAMIC if grad and (interpolation, antialias) not in _DYNAMIC_BACKWARD_OK else None
+        atol, rtol = {torch.uint8: (1, 0), torch.float32: (1e-5, 1e-5), torch.float64: (1e-10, 1e-10)}[dtype]
+        yield SampleInput((image, size, interpolation, antialias), atol=atol, rtol=rtol, opcheck_tests=tests)
+
+
+def _resize_errors(device):
+    image = torch.zeros(3, 4, 4, device=device)
+    yield ErrorInput((image, [2, 2], "lanczos", True), match="interpolation must be one of")
+    yield ErrorInput((image.int(), [2, 2], "bilinear", True), match="uint8, float32 or float64")
+    yield ErrorInput((image, [2, -1], "bilinear", True), match="positive")
+    yield ErrorInput((image[:, :0], [2, 2], "bilinear", True), match="empty")
+    # Output sizes that cannot be allocated, or whose byte count overflows int64: once
+    # "torch_call_dispatcher(...) API call failed" from the stable ABI.
+    yield ErrorInput((image.byte(), [10**6, 10**6], "bilinear", True),
+                     match=r"size gives an output \(3, 1000000, 1000000\) of 3000000000000 bytes, which cannot be")
+    yield ErrorInput((image, [2**62, 2**62], "bilinear", True), match="size gives an output .* too large to address")
+
+
 resize_op = define_op(
     OpDef(
         name="resize",
@@ -208,6 +304,8 @@ resize_op = define_op(
         fake=_resize_fake,
         backward=_resize_backward,
         setup_context=_resize_setup_context,
+        sample_inputs=_resize_samples,
+        error_inputs=_resize_errors,
     )
 )
 
@@ -265,6 +363,48 @@ def _rcfn_fake(image, boxes, flips, size, interpolation, antialias, mean, std, c
     return _to_layout(out, channels_last)
 
 
+def _sample_boxes(gen: torch.Generator, n: int, height: int, width: int, device) -> torch.Tensor:
+    rows = []
+    for _ in range(n):
+        h, w = _randint(gen, 1, height), _randint(gen, 1, width)
+        rows.append([_randint(gen, 0, height - h), _randint(gen, 0, width - w), h, w])
+    return torch.tensor(rows, dtype=torch.int64, device=device)
+
+
+def _rcfn_samples(device, gen):
+    for i, (interpolation, antialias) in enumerate((m, a) for m in INTERPOLATIONS for a in (True, False)):
+        dtype, layout = _IMAGE_DTYPES[i % 3], _LAYOUTS[(i // 3 + i) % 3]
+        c, h, w = _randint(gen, 1, 4), _randint(gen, 1, 30), _randint(gen, 1, 30)
+        n = _randint(gen, 1, 3) if i % 2 else 1
+        image = _sample_image(gen, device, dtype, (n, c, h, w) if i % 2 else (c, h, w), layout)
+        boxes = _sample_boxes(gen, n, h, w, device)
+        flips = (torch.rand(n, generator=gen) < 0.5).to(device)
+        size = [_randint(gen, 2, 33), _randint(gen, 2, 33)]  # from 2: see _resize_samples
+        mean, std = _sample_per_channel(gen, c)
+        tol = 1e-10 if dtype == torch.float64 else 5e-5
+        yield SampleInput((image, boxes if i % 2 else boxes[0], flips, size, interpolation, antialias, mean, std,
+                           bool(_randint(gen, 0, 1))), atol=tol, rtol=tol)
+
+
+def _rcfn_errors(device):
+    image = torch.zeros(3, 10, 11, device=device)
+
+    def call(boxes, *, image=image, flips=(False,), size=(4, 4), interpolation="bilinear", dtype=torch.int64, match):
+        return ErrorInput((image, torch.tensor(boxes, dtype=dtype, device=device), torch.tensor(flips, device=device),
+                           list(size), interpolation, True, [0.0] * 3, [1.0] * 3), match=match)
+
+    yield call([[4, 0, 7, 5]], match="does not lie inside")
+    yield call([[0, 0, 5, 5]], interpolation="area", match="interpolation must be one of")
+    yield call([[0, 0, 5, 5]], dtype=torch.int32, match="boxes must be int64")
+    yield call([[0, 0, 5, 5]], flips=(True, False), match="one flag per image")
+    # Boxes whose end overflows int64: once a segfault (left), an out-of-bounds read that
+    # returned different values each run (top) and a std::length_error, because the bounds
+    # check added top + height.
+    for box in ([0, 2**63 - 1, 5, 5], [2**63 - 1, 0, 5, 5], [2**62, 2**62, 2**62, 50], [0, 0, 2**63 - 1, 5]):
+        yield call([box], image=image.byte(), match="does not lie inside")
+    yield call([[0, 0, 5, 5]], size=(2**62, 4), match="size gives an output .* too large to address")
+
+
 rcfn_op = define_op(
     OpDef(
         name="resized_crop_flip_normalize",
@@ -274,6 +414,8 @@ rcfn_op = define_op(
         ),
         reference=_rcfn_reference,
         fake=_rcfn_fake,
+        sample_inputs=_rcfn_samples,
+        error_inputs=_rcfn_errors,
     )
 )
 
