@@ -1,5 +1,5 @@
-"""Vision compiled ops: ``triptych::normalize``, ``triptych::resize`` and
-``triptych::resized_crop_flip_normalize``.
+"""Vision compiled ops: ``triptych::normalize``, ``triptych::resize``, ``triptych::resized_crop``
+and ``triptych::resized_crop_flip_normalize``.
 
 Each op is defined through :func:`triptych.library.define_op`: the compiled kernels from
 ``core/csrc/vision`` when ``triptych._C`` has them, else the pure-torch references below.
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from triptych.library import ErrorInput, OpDef, SampleInput, define_op
 
-__all__ = ["normalize", "resize", "resized_crop_flip_normalize", "INTERPOLATIONS"]
+__all__ = ["normalize", "resize", "resized_crop", "resized_crop_flip_normalize", "INTERPOLATIONS"]
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic")
 
@@ -461,30 +461,14 @@ def resized_crop_flip_normalize(
     _check_image(image, "resized_crop_flip_normalize")
     size = _check_size(size, image, _normalize_out_dtype(image.dtype))
     _check_interpolation(interpolation)
-    n = image.shape[0] if image.dim() == 4 else 1
-    # Checked as Python ints: for one image this costs microseconds, where the same checks as
-    # tensor expressions cost more than the kernel's launch.
-    if isinstance(boxes, torch.Tensor):
-        box_rows = _integer_rows(boxes)
-    elif len(boxes) == 4 and all(isinstance(v, int) for v in boxes):
-        box_rows = [list(boxes)]
-    else:
-        try:
-            box_rows = _integer_rows(torch.as_tensor(boxes))  # no dtype: floats are refused, not truncated
-        except (OverflowError, RuntimeError, ValueError) as exc:
-            raise ValueError(f"crop boxes must be int64 values, got {boxes!r}") from exc
+    boxes = _check_boxes(image, boxes)
+    n = boxes.shape[0]
     if isinstance(flips, torch.Tensor):
         flip_rows = flips.reshape(-1).tolist()
     else:
         flip_rows = [bool(flips)] if isinstance(flips, (bool, int)) else [bool(f) for f in flips]
-    if len(box_rows) != n or len(flip_rows) != n:
-        raise ValueError(f"need {n} crop box(es) and flip flag(s), got {len(box_rows)} and {len(flip_rows)}")
-    height, width = image.shape[-2:]
-    for top, left, h, w in box_rows:
-        if top < 0 or left < 0 or h <= 0 or w <= 0 or top + h > height or left + w > width:
-            raise ValueError(f"crop boxes must lie inside the {height}x{width} image, got {box_rows}")
-    boxes = boxes.to(device=image.device, dtype=torch.int64).reshape(-1, 4) if isinstance(boxes, torch.Tensor) \
-        else torch.tensor(box_rows, dtype=torch.int64, device=image.device)
+    if len(flip_rows) != n:
+        raise ValueError(f"need {n} flip flag(s), one per image, got {len(flip_rows)}")
     flips = flips.to(device=image.device, dtype=torch.bool).reshape(-1) if isinstance(flips, torch.Tensor) \
         else torch.tensor(flip_rows, dtype=torch.bool, device=image.device)
     channels = image.shape[-3]
@@ -493,6 +477,107 @@ def resized_crop_flip_normalize(
     if any(s == 0 for s in std):
         raise ValueError(f"std must be non-zero, got {std}")
     return rcfn_op(image, boxes, flips, size, interpolation, bool(antialias), mean, std, bool(channels_last))
+
+
+# --- resized_crop ---------------------------------------------------------------------------------
+
+
+def _resized_crop_reference(
+    image: torch.Tensor, boxes: torch.Tensor, size: list[int], interpolation: str = "bilinear", antialias: bool = True,
+) -> torch.Tensor:
+    batched = image.dim() == 4
+    images = image if batched else image.unsqueeze(0)
+    box_rows = boxes.reshape(-1, 4).tolist()
+    torch._check(len(box_rows) == images.shape[0], lambda: "need one crop box per image")
+    outs = [_resize_reference(img[:, top:top + height, left:left + width], size, interpolation, antialias)
+            for img, (top, left, height, width) in zip(images, box_rows)]
+    out = torch.stack(outs)
+    return _to_layout(out if batched else out[0], _is_channels_last(image))
+
+
+def _resized_crop_fake(image, boxes, size, interpolation="bilinear", antialias=True):
+    return _resize_fake(image, size)  # resize's output: the image's dtype and memory format
+
+
+def _resized_crop_samples(device, gen):
+    for i, (interpolation, antialias) in enumerate((m, a) for m in INTERPOLATIONS for a in (True, False)):
+        dtype, layout = _IMAGE_DTYPES[i % 3], _LAYOUTS[(i // 3 + i) % 3]
+        c, h, w = _randint(gen, 1, 4), _randint(gen, 1, 30), _randint(gen, 1, 30)
+        n = _randint(gen, 1, 3) if i % 2 else 1
+        image = _sample_image(gen, device, dtype, (n, c, h, w) if i % 2 else (c, h, w), layout)
+        boxes = _sample_boxes(gen, n, h, w, device)
+        size = [_randint(gen, 2, 33), _randint(gen, 2, 33)]  # from 2: see _resize_samples
+        atol, rtol = {torch.uint8: (1, 0), torch.float32: (5e-5, 5e-5), torch.float64: (1e-10, 1e-10)}[dtype]
+        yield SampleInput((image, boxes if i % 2 else boxes[0], size, interpolation, antialias), atol=atol, rtol=rtol)
+
+
+def _resized_crop_errors(device):
+    image = torch.zeros(3, 10, 11, dtype=torch.uint8, device=device)
+
+    def call(boxes, *, image=image, size=(4, 4), interpolation="bilinear", dtype=torch.int64, match):
+        return ErrorInput((image, torch.tensor(boxes, dtype=dtype, device=device), list(size), interpolation, True),
+                          match=match)
+
+    yield call([[4, 0, 7, 5]], match="does not lie inside")
+    yield call([[0, 0, 5, 5]], interpolation="area", match="interpolation must be one of")
+    yield call([[0, 0, 5, 5]], dtype=torch.int32, match="boxes must be int64")
+    yield call([[0, 0, 5, 5], [0, 0, 5, 5]], match=r"boxes must have shape \(N, 4\)")
+    yield call([[0, 0, 5, 5]], image=image.int(), match="uint8, float32 or float64")
+    for box in ([0, 2**63 - 1, 5, 5], [2**63 - 1, 0, 5, 5], [2**62, 2**62, 2**62, 50], [0, 0, 2**63 - 1, 5]):
+        yield call([box], match="does not lie inside")
+    yield call([[0, 0, 5, 5]], size=(2**62, 4), match="size gives an output .* too large to address")
+
+
+resized_crop_op = define_op(
+    OpDef(
+        name="resized_crop",
+        schema=(
+            "resized_crop(Tensor image, Tensor boxes, int[2] size, str interpolation=\"bilinear\", "
+            "bool antialias=True) -> Tensor"
+        ),
+        reference=_resized_crop_reference,
+        fake=_resized_crop_fake,
+        sample_inputs=_resized_crop_samples,
+        error_inputs=_resized_crop_errors,
+    )
+)
+
+
+def resized_crop(
+    image: torch.Tensor,
+    boxes: torch.Tensor | Sequence[int],
+    size: Sequence[int],
+    *,
+    interpolation: str = "bilinear",
+    antialias: bool = True,
+) -> torch.Tensor:
+    """Crop each image to its box and resize the crop to ``size``, in one pass.
+
+    Equivalent to ``resize(image[..., top:top + height, left:left + width], size)`` per image
+    (uint8 output rounded and saturated, the input's memory format kept), without the cropped
+    copies; a batch is one call, with one box per image.
+
+    Args:
+        image: uint8 or float ``(C, H, W)`` (or its channels-last/HWC view) or a batch
+            ``(N, C, H, W)`` of same-sized images.
+        boxes: crop boxes ``(top, left, height, width)``: shape ``(4,)`` for one image,
+            ``(N, 4)`` for a batch; inside the image.
+        size: output (h, w).
+
+    Returns:
+        ``(C, h, w)`` or ``(N, C, h, w)``, the image's dtype.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import resized_crop
+        >>> batch = torch.randint(0, 256, (2, 3, 64, 48), dtype=torch.uint8)
+        >>> resized_crop(batch, [[8, 4, 32, 32], [0, 0, 64, 48]], (16, 16)).shape
+        torch.Size([2, 3, 16, 16])
+    """
+    _check_image(image, "resized_crop")
+    size = _check_size(size, image, image.dtype)
+    _check_interpolation(interpolation)
+    return resized_crop_op(image, _check_boxes(image, boxes), size, interpolation, bool(antialias))
 
 
 def _check_image(image: torch.Tensor, name: str) -> None:
@@ -512,6 +597,32 @@ def _index(value, what: str) -> int:
         return operator.index(value)
     except TypeError:
         raise TypeError(f"{what} must hold integers, got {value!r}") from None
+
+
+def _check_boxes(image: torch.Tensor, boxes) -> torch.Tensor:
+    """``boxes`` (one ``(top, left, height, width)`` per image: a sequence, or a tensor ``(4,)``
+    or ``(N, 4)``) as an int64 ``(N, 4)`` tensor on the image's device, each box inside it."""
+    n = image.shape[0] if image.dim() == 4 else 1
+    # Checked as Python ints (exact, no overflow): for one image this costs microseconds, where
+    # the same checks as tensor expressions cost more than the kernel's launch.
+    if isinstance(boxes, torch.Tensor):
+        box_rows = _integer_rows(boxes)
+    elif len(boxes) == 4 and all(isinstance(v, int) for v in boxes):
+        box_rows = [list(boxes)]
+    else:
+        try:
+            box_rows = _integer_rows(torch.as_tensor(boxes))  # no dtype: floats are refused, not truncated
+        except (OverflowError, RuntimeError, ValueError) as exc:
+            raise ValueError(f"crop boxes must be int64 values, got {boxes!r}") from exc
+    if len(box_rows) != n:
+        raise ValueError(f"need {n} crop box(es), one per image, got {len(box_rows)}")
+    height, width = image.shape[-2:]
+    for top, left, h, w in box_rows:
+        if top < 0 or left < 0 or h <= 0 or w <= 0 or top + h > height or left + w > width:
+            raise ValueError(f"crop boxes must lie inside the {height}x{width} image, got {box_rows}")
+    if isinstance(boxes, torch.Tensor):
+        return boxes.to(device=image.device, dtype=torch.int64).reshape(-1, 4)
+    return torch.tensor(box_rows, dtype=torch.int64, device=image.device)
 
 
 def _integer_rows(boxes: torch.Tensor) -> list[list[int]]:

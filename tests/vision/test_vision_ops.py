@@ -16,6 +16,7 @@ from triptych.vision.ops import (
     _resize_reference,
     normalize,
     resize,
+    resized_crop,
     resized_crop_flip_normalize,
 )
 
@@ -313,6 +314,53 @@ def test_rcfn_bad_input_gives_clear_errors(kwargs, error, match):
         resized_crop_flip_normalize(image, boxes, flips, size, **args)
 
 
+# --- resized_crop ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_resized_crop_equals_resize_of_each_crop(seeded_generator, dtype):
+    gen = seeded_generator
+    for interpolation in INTERPOLATIONS:
+        for antialias in (True, False):
+            c, h, w, n = randint(gen, 1, 4), randint(gen, 1, 37), randint(gen, 1, 37), randint(gen, 1, 3)
+            x = random_image(gen, dtype, (n, c, h, w))
+            boxes = random_boxes(gen, n, h, w)
+            size = (randint(gen, 1, 41), randint(gen, 1, 41))
+            for name, view in layouts(x):
+                got = resized_crop(view, boxes, size, interpolation=interpolation, antialias=antialias)
+                for i, (top, left, bh, bw) in enumerate(boxes.tolist()):
+                    want = resize(view[i, :, top:top + bh, left:left + bw], size, interpolation=interpolation,
+                                  antialias=antialias)
+                    msg = f"{name} {interpolation} {antialias} box {i}"
+                    assert got.dtype == dtype, msg
+                    torch.testing.assert_close(got[i].double(), want.double(), atol=1 if dtype == torch.uint8 else 1e-6,
+                                               rtol=0 if dtype == torch.uint8 else 1e-6, msg=lambda m, s=msg: f"{s}: {m}")
+                assert same_layout(got, resize(view, size)), f"{name}: the output keeps the input's memory format"
+
+
+def test_resized_crop_single_image_takes_one_box(seeded_generator):
+    x = torch.randint(0, 256, (3, 20, 30), dtype=torch.uint8, generator=seeded_generator)
+    got = resized_crop(x, [2, 3, 15, 21], (9, 8))
+    assert got.shape == (3, 9, 8) and got.dtype == torch.uint8
+    assert torch.equal(got, resized_crop(x.unsqueeze(0), torch.tensor([[2, 3, 15, 21]]), (9, 8))[0])
+
+
+@pytest.mark.parametrize(
+    ("boxes", "size", "error", "match"),
+    [
+        ([0, 0, 11, 5], (4, 4), ValueError, "inside"),
+        ([0, 2**63 - 1, 5, 5], (4, 4), ValueError, "inside"),
+        ([[0, 0, 5, 5], [0, 0, 5, 5]], (4, 4), ValueError, "crop box"),
+        (torch.tensor([0.5, 0, 5, 5]), (4, 4), TypeError, "integers"),
+        ([0, 0, 5, 5], (2.5, 4), TypeError, "size must hold integers"),
+        ([0, 0, 5, 5], (0, 4), ValueError, "size"),
+    ],
+)
+def test_resized_crop_bad_input_gives_clear_errors(boxes, size, error, match):
+    with pytest.raises(error, match=match):
+        resized_crop(torch.zeros(3, 10, 11, dtype=torch.uint8), boxes, size)
+
+
 # --- normalize -----------------------------------------------------------------------------
 
 
@@ -468,3 +516,37 @@ def test_cuda_large_batch_uint8_hwc(seeded_generator):
     torch.testing.assert_close(got.cpu(), want, atol=5e-5, rtol=5e-5)
     resized = resize(images.cuda(), (56, 40))
     assert (resized.cpu().int() - _resize_reference(images, [56, 40], "bilinear", True).int()).abs().max() <= 1
+
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cuda_resized_crop_batch_matches_cpu(seeded_generator, dtype):
+    gen = seeded_generator
+    for interpolation in INTERPOLATIONS:
+        for antialias in (True, False):
+            c, h, w, n = randint(gen, 1, 4), randint(gen, 1, 37), randint(gen, 1, 37), randint(gen, 1, 4)
+            x = random_image(gen, dtype, (n, c, h, w))
+            boxes = random_boxes(gen, n, h, w)
+            size = (randint(gen, 1, 41), randint(gen, 1, 41))
+            want = resized_crop(x, boxes, size, interpolation=interpolation, antialias=antialias)
+            for name, view in layouts(x.cuda()):
+                got = resized_crop(view, boxes.cuda(), size, interpolation=interpolation, antialias=antialias)
+                assert got.device.type == "cuda" and same_layout(got, resize(view, size)), name
+                atol, rtol = tolerances(dtype)
+                torch.testing.assert_close(got.cpu().double(), want.double(), atol=atol, rtol=rtol,
+                                           msg=lambda m, s=f"{name} {interpolation} {antialias}": f"{s}: {m}")
+
+
+@pytest.mark.cuda
+def test_cuda_random_resized_crop_batch_equals_the_per_sample_cpu_path(seeded_generator):
+    # On a CUDA batch RandomResizedCrop runs triptych::resized_crop once; on the CPU it crops
+    # and resizes sample by sample. The same seed draws the same boxes on both.
+    from triptych.vision.transforms import RandomResizedCrop
+
+    images = torch.randint(0, 256, (6, 3, 40, 50), dtype=torch.uint8, generator=seeded_generator)
+    seed = int(torch.randint(0, 2**31 - 1, (), generator=seeded_generator))
+    batched = RandomResizedCrop((24, 20), generator=torch.Generator().manual_seed(seed))(images.cuda())
+    per_sample = RandomResizedCrop((24, 20), generator=torch.Generator().manual_seed(seed))(images)
+    assert batched.is_cuda and batched.dtype == torch.uint8 and batched.shape == (6, 3, 24, 20)
+    assert (batched.cpu().int() - per_sample.int()).abs().max() <= 1

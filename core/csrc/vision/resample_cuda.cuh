@@ -189,5 +189,25 @@ DeviceTables<acc_t> build_tables(
   return d;
 }
 
+// A batch of crops (device-side boxes, optional device-side flips) resampled into `output`
+// in two launches on `stream`: the per-sample windows, then one thread per output element
+// with `epilogue` (uint8 rounding for resized_crop, the affine map for
+// resized_crop_flip_normalize). Shared by both ops' CUDA kernels.
+template <typename in_t, typename acc_t, typename out_t, typename Epilogue>
+void resample_crops_cuda(const Tensor& input, const int64_t* boxes, const bool* flips, Tensor& output, int interp,
+                         bool antialias, Epilogue epilogue, cudaStream_t stream, const char* op) {
+  const ImageGeometry in = image_geometry(input);
+  const ImageGeometry out = image_geometry(output);
+  const DeviceTables<acc_t> tables = build_tables<acc_t>(
+      input, in.n, boxes, flips, in.h, in.w, out.h, out.w, interp, antialias, stream, op);
+  const ResampleShape shape{in.n, in.c, in.h, in.w, out.h, out.w, in.sn, in.sc, in.sh, in.sw,
+                            out.sn, out.sc, out.sh, out.sw, /*per_sample_tables=*/true,
+                            /*out_channels_last=*/out.c > 1 && out.sc == 1};
+  const int64_t total = output.numel();
+  resample_kernel<in_t, acc_t, out_t, Epilogue><<<cuda::blocks_for(total, 256), 256, 0, stream>>>(
+      input.const_data_ptr<in_t>(), output.mutable_data_ptr<out_t>(), shape, boxes, tables.view, epilogue);
+  cuda::check_launch(op);
+}
+
 }  // namespace resample
 }  // namespace triptych

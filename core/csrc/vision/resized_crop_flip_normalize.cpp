@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-#include "vision/resample_cpu.h"
+#include "vision/resample_crops_cpu.h"
 
 namespace triptych {
 
@@ -24,31 +24,14 @@ Tensor rcfn_allocate_output(
   check_output_size(size, op);
   parse_interpolation(interpolation, op);
   const ImageGeometry g = image_geometry(image);
-  STD_TORCH_CHECK(boxes.scalar_type() == ScalarType::Long, "triptych::", op, ": boxes must be int64");
+  check_box_tensor(image, boxes, op);
   STD_TORCH_CHECK(flips.scalar_type() == ScalarType::Bool, "triptych::", op, ": flips must be bool");
-  // Compared dimension by dimension: 4 * N could overflow for an absurd (empty) batch.
-  const bool box_shape_ok = boxes.dim() == 2 ? boxes.size(0) == g.n && boxes.size(1) == 4
-                                             : boxes.dim() == 1 && g.n == 1 && boxes.size(0) == 4;
-  STD_TORCH_CHECK(box_shape_ok, "triptych::", op, ": boxes must have shape (N, 4) (or (4,) for one image) with N = ",
-                  g.n, " images");
   STD_TORCH_CHECK(flips.numel() == g.n, "triptych::", op, ": flips needs one flag per image (", g.n, "), got ",
                   flips.numel());
-  STD_TORCH_CHECK(boxes.device() == image.device() && flips.device() == image.device(), "triptych::", op,
-                  ": boxes and flips must be on the image's device");
+  STD_TORCH_CHECK(flips.device() == image.device(), "triptych::", op, ": flips must be on the image's device");
   check_per_channel(mean, std, g.c, op);
   const ScalarType out_dtype = float_result_dtype(image.scalar_type());
   return allocate_image(image, g.n, g.c, size[0], size[1], out_dtype, channels_last, image.dim() == 4, op, "size");
-}
-
-void rcfn_check_boxes(const Tensor& boxes, int64_t height, int64_t width) {
-  const Tensor values = torch::stable::contiguous(boxes);
-  const int64_t* b = values.const_data_ptr<int64_t>();
-  for (int64_t n = 0; n < values.numel() / 4; ++n) {
-    const int64_t top = b[4 * n], left = b[4 * n + 1], h = b[4 * n + 2], w = b[4 * n + 3];
-    STD_TORCH_CHECK(h > 0 && w > 0 && range_inside(top, h, height) && range_inside(left, w, width),
-                    "triptych::resized_crop_flip_normalize: crop box ", n, " (top=", top, ", left=", left,
-                    ", height=", h, ", width=", w, ") does not lie inside the ", height, "x", width, " image");
-  }
 }
 
 namespace {
@@ -58,33 +41,16 @@ void rcfn_cpu_typed(
     const Tensor& input, const int64_t* boxes, const bool* flips, Tensor& output, int interp, bool antialias,
     const std::vector<double>& mean, const std::vector<double>& std) {
   using namespace resample;
-  const ImageGeometry in = image_geometry(input);
   const ImageGeometry out = image_geometry(output);
-  std::vector<AxisTable<acc_t>> ty(in.n), tx(in.n);
-  for (int64_t n = 0; n < in.n; ++n) {
-    const int64_t h = boxes[4 * n + 2], w = boxes[4 * n + 3];  // checked by rcfn_check_boxes
-    ty[n] = make_axis_table<acc_t>(Axis{h, out.h, interp, antialias});
-    tx[n] = make_axis_table<acc_t>(Axis{w, out.w, interp, antialias}, flips[n]);
-  }
   const ChannelAffine<acc_t> affine = make_channel_affine<acc_t>(mean, std, std::is_same<in_t, uint8_t>::value);
   std::vector<acc_t> pattern_scale(out.w * out.c), pattern_bias(out.w * out.c);
   for (int64_t k = 0; k < out.w * out.c; ++k) {
     pattern_scale[k] = affine.scale[k % out.c];
     pattern_bias[k] = affine.bias[k % out.c];
   }
-  const in_t* src = input.const_data_ptr<in_t>();
   acc_t* dst = output.mutable_data_ptr<acc_t>();
-  resample_images<in_t, acc_t>(
-      in.n, out.h, out.w,
-      [&](int64_t n) {
-        const int64_t top = boxes[4 * n], left = boxes[4 * n + 1];
-        return ImageView<in_t>{src + n * in.sn + top * in.sh + left * in.sw, ty[n].in_size, tx[n].in_size,
-                               in.c, in.sh, in.sw, in.sc};
-      },
-      [&](int64_t n, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
-        y = &ty[n];
-        x = &tx[n];
-      },
+  resample_crops<in_t, acc_t>(
+      input, boxes, flips, out.h, out.w, interp, antialias,
       [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const acc_t* row) {
         store_affine<acc_t, acc_t>(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
                                    out.sc, affine.scale.data() + c0, affine.bias.data() + c0,
@@ -97,10 +63,9 @@ Tensor rcfn_cpu(
     std::string interpolation, bool antialias, std::vector<double> mean, std::vector<double> std,
     bool channels_last) {
   Tensor output = rcfn_allocate_output(image, boxes, flips, size, interpolation, mean, std, channels_last);
-  rcfn_check_boxes(boxes, image.size(image.dim() - 2), image.size(image.dim() - 1));
+  const Tensor box_values = checked_boxes(image, boxes, "resized_crop_flip_normalize");
   if (output.numel() == 0) return output;
   const int interp = parse_interpolation(interpolation, "resized_crop_flip_normalize");
-  const Tensor box_values = torch::stable::contiguous(boxes);
   const Tensor flip_values = torch::stable::contiguous(flips);
   const int64_t* box_ptr = box_values.const_data_ptr<int64_t>();
   // The stable ABI has no typed accessor for bool tensors; the dtype was checked above.

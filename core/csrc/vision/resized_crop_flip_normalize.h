@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "vision/resize.h"
+#include "vision/resized_crop.h"
 
 namespace triptych {
 
@@ -15,9 +15,5 @@ Tensor rcfn_allocate_output(
     const Tensor& image, const Tensor& boxes, const Tensor& flips, const std::vector<int64_t>& size,
     const std::string& interpolation, const std::vector<double>& mean, const std::vector<double>& std,
     bool channels_last);
-
-// Checks that every (top, left, height, width) row of `boxes` (int64, on the CPU) is a
-// non-empty box inside the height x width image, in overflow-safe arithmetic.
-void rcfn_check_boxes(const Tensor& boxes, int64_t height, int64_t width);
 
 }  // namespace triptych
