@@ -371,19 +371,33 @@ def _sample_boxes(gen: torch.Generator, n: int, height: int, width: int, device)
     return torch.tensor(rows, dtype=torch.int64, device=device)
 
 
-def _rcfn_samples(device, gen):
+def _crop_sample_cases(device, gen):
+    """(image, boxes, size, interpolation, antialias) for the crop ops' samples: every mode,
+    every dtype and layout, one image with a (4,) box or a batch with (N, 4) boxes."""
     for i, (interpolation, antialias) in enumerate((m, a) for m in INTERPOLATIONS for a in (True, False)):
         dtype, layout = _IMAGE_DTYPES[i % 3], _LAYOUTS[(i // 3 + i) % 3]
         c, h, w = _randint(gen, 1, 4), _randint(gen, 1, 30), _randint(gen, 1, 30)
         n = _randint(gen, 1, 3) if i % 2 else 1
         image = _sample_image(gen, device, dtype, (n, c, h, w) if i % 2 else (c, h, w), layout)
         boxes = _sample_boxes(gen, n, h, w, device)
-        flips = (torch.rand(n, generator=gen) < 0.5).to(device)
         size = [_randint(gen, 2, 33), _randint(gen, 2, 33)]  # from 2: see _resize_samples
+        yield image, boxes if i % 2 else boxes[0], size, interpolation, antialias
+
+
+# Boxes whose end overflows int64: once a segfault (left), an out-of-bounds read that returned
+# different values each run (top) and a std::length_error, because the bounds check added
+# top + height.
+_OVERFLOWING_BOXES = ([0, 2**63 - 1, 5, 5], [2**63 - 1, 0, 5, 5], [2**62, 2**62, 2**62, 50], [0, 0, 2**63 - 1, 5])
+
+
+def _rcfn_samples(device, gen):
+    for image, boxes, size, interpolation, antialias in _crop_sample_cases(device, gen):
+        n, c = boxes.reshape(-1, 4).shape[0], image.shape[-3]
+        flips = (torch.rand(n, generator=gen) < 0.5).to(device)
         mean, std = _sample_per_channel(gen, c)
-        tol = 1e-10 if dtype == torch.float64 else 5e-5
-        yield SampleInput((image, boxes if i % 2 else boxes[0], flips, size, interpolation, antialias, mean, std,
-                           bool(_randint(gen, 0, 1))), atol=tol, rtol=tol)
+        tol = 1e-10 if image.dtype == torch.float64 else 5e-5
+        yield SampleInput((image, boxes, flips, size, interpolation, antialias, mean, std, bool(_randint(gen, 0, 1))),
+                          atol=tol, rtol=tol)
 
 
 def _rcfn_errors(device):
@@ -397,10 +411,7 @@ def _rcfn_errors(device):
     yield call([[0, 0, 5, 5]], interpolation="area", match="interpolation must be one of")
     yield call([[0, 0, 5, 5]], dtype=torch.int32, match="boxes must be int64")
     yield call([[0, 0, 5, 5]], flips=(True, False), match="one flag per image")
-    # Boxes whose end overflows int64: once a segfault (left), an out-of-bounds read that
-    # returned different values each run (top) and a std::length_error, because the bounds
-    # check added top + height.
-    for box in ([0, 2**63 - 1, 5, 5], [2**63 - 1, 0, 5, 5], [2**62, 2**62, 2**62, 50], [0, 0, 2**63 - 1, 5]):
+    for box in _OVERFLOWING_BOXES:
         yield call([box], image=image.byte(), match="does not lie inside")
     yield call([[0, 0, 5, 5]], size=(2**62, 4), match="size gives an output .* too large to address")
 
@@ -500,15 +511,9 @@ def _resized_crop_fake(image, boxes, size, interpolation="bilinear", antialias=T
 
 
 def _resized_crop_samples(device, gen):
-    for i, (interpolation, antialias) in enumerate((m, a) for m in INTERPOLATIONS for a in (True, False)):
-        dtype, layout = _IMAGE_DTYPES[i % 3], _LAYOUTS[(i // 3 + i) % 3]
-        c, h, w = _randint(gen, 1, 4), _randint(gen, 1, 30), _randint(gen, 1, 30)
-        n = _randint(gen, 1, 3) if i % 2 else 1
-        image = _sample_image(gen, device, dtype, (n, c, h, w) if i % 2 else (c, h, w), layout)
-        boxes = _sample_boxes(gen, n, h, w, device)
-        size = [_randint(gen, 2, 33), _randint(gen, 2, 33)]  # from 2: see _resize_samples
-        atol, rtol = {torch.uint8: (1, 0), torch.float32: (5e-5, 5e-5), torch.float64: (1e-10, 1e-10)}[dtype]
-        yield SampleInput((image, boxes if i % 2 else boxes[0], size, interpolation, antialias), atol=atol, rtol=rtol)
+    for args in _crop_sample_cases(device, gen):
+        atol, rtol = {torch.uint8: (1, 0), torch.float32: (5e-5, 5e-5), torch.float64: (1e-10, 1e-10)}[args[0].dtype]
+        yield SampleInput(args, atol=atol, rtol=rtol)
 
 
 def _resized_crop_errors(device):
@@ -523,7 +528,7 @@ def _resized_crop_errors(device):
     yield call([[0, 0, 5, 5]], dtype=torch.int32, match="boxes must be int64")
     yield call([[0, 0, 5, 5], [0, 0, 5, 5]], match=r"boxes must have shape \(N, 4\)")
     yield call([[0, 0, 5, 5]], image=image.int(), match="uint8, float32 or float64")
-    for box in ([0, 2**63 - 1, 5, 5], [2**63 - 1, 0, 5, 5], [2**62, 2**62, 2**62, 50], [0, 0, 2**63 - 1, 5]):
+    for box in _OVERFLOWING_BOXES:
         yield call([box], match="does not lie inside")
     yield call([[0, 0, 5, 5]], size=(2**62, 4), match="size gives an output .* too large to address")
 
