@@ -26,13 +26,14 @@ from typing import Any
 
 import torch
 import torch.nn.functional as nnf
-from torch.utils import _pytree as pytree
 
+from triptych.transforms import Transform, check_p, rewrap
+
+from .._pil import is_pil_type
 from ..tensors import BoundingBoxes, Image, KeyPoints, Mask
 from . import functional as F
-from ._base import SampleInfo, VisionTransform, select_inputs
-from ._color import batch_shape, check_p, is_image, num_channels, rewrap
-from ._dispatch import _is_pil_type, has_kernel
+from ._base import SampleInfo, VisionTransform, batch_shape, is_image, num_channels
+from ._dispatch import has_kernel
 from .functional._geometry import _mode
 from .functional._misc import _max_value
 
@@ -510,30 +511,38 @@ class _AutoAugmentBase(VisionTransform):
         if not all(has_kernel(F.affine, type(x)) and has_kernel(F.rotate, type(x)) for x in others):
             raise TypeError(f"{type(self).__name__} cannot move {', '.join(kinds)}; pass the image alone")
 
-    def forward(self, *inputs: Any) -> Any:
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        leaves, spec = pytree.tree_flatten(sample)
-        chosen = select_inputs(leaves)
-        images = [k for k, (x, c) in enumerate(zip(leaves, chosen)) if c and is_image(x)]
-        others = [k for k, (x, c) in enumerate(zip(leaves, chosen)) if c and not is_image(x)]
+    def make_params(self, info: SampleInfo) -> dict[str, Any]:
+        images = [x for x in info.inputs if is_image(x)]
         if len(images) != 1:
             raise TypeError(f"{type(self).__name__} needs exactly one image in the sample, found {len(images)}")
-        image = leaves[images[0]]
-        batch, restore = _as_batch(image, type(self).__name__)
-        self._check_others([leaves[k] for k in others], batch.shape[0])
-        plan = self._draw(batch.shape[0], batch.shape[-2], batch.shape[-1])
-        leaves[images[0]] = restore(self._execute(batch, plan))
-        for k in others:  # boxes, masks, keypoints of a single sample follow the geometric steps
-            for step in self._geometry_steps(plan):
-                op = int(step.ops[0])
-                if op >= 0 and step.names[op] in _GEOMETRIC:
-                    leaves[k] = _geometry_call(leaves[k], step.names[op], float(step.magnitudes[0]), self.interpolation, self.fill)
-        return pytree.tree_unflatten(leaves, spec)
+        count, height, width = _batch_dims(images[0], type(self).__name__)
+        self._check_others([x for x in info.inputs if not is_image(x)], count)
+        return {"plan": self._draw(count, height, width)}
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        plan = params["plan"]
+        if is_image(inpt):
+            batch, restore = _as_batch(inpt, type(self).__name__)
+            return restore(self._execute(batch, plan))
+        for step in self._geometry_steps(plan):  # boxes, masks, keypoints of a single sample
+            op = int(step.ops[0])
+            if op >= 0 and step.names[op] in _GEOMETRIC:
+                inpt = _geometry_call(inpt, step.names[op], float(step.magnitudes[0]), self.interpolation, self.fill)
+        return inpt
+
+
+def _batch_dims(image: Any, owner: str) -> tuple[int, int, int]:
+    """``(N, H, W)`` of the image seen as a batch ``(N, C, H, W)`` (see :func:`_as_batch`)."""
+    if is_pil_type(type(image)):
+        return 1, image.height, image.width
+    if image.ndim < 3:
+        raise ValueError(f"{owner} expects an image (..., C, H, W), got shape {tuple(image.shape)}")
+    return math.prod(image.shape[:-3]), int(image.shape[-2]), int(image.shape[-1])
 
 
 def _as_batch(image: Any, owner: str) -> tuple[torch.Tensor, Callable[[torch.Tensor], Any]]:
     """The image as a plain ``(N, C, H, W)`` tensor and the function that turns a result back."""
-    if _is_pil_type(type(image)):
+    if is_pil_type(type(image)):
         mode = image.mode
         tensor = F.pil_to_tensor(image)
         return tensor.unsqueeze(0), lambda out: F.to_pil_image(out[0], mode=mode)
@@ -783,7 +792,7 @@ def _default_labels(sample: Any) -> Any:
     )
 
 
-class _BatchMix(VisionTransform):
+class _BatchMix(Transform):
     """Shared by CutMix and MixUp: pair each image with the previous one in the batch."""
 
     def __init__(
@@ -821,9 +830,13 @@ class _BatchMix(VisionTransform):
     def _params(self, height: int, width: int) -> dict[str, Any]:
         raise NotImplementedError
 
-    def forward(self, *inputs: Any) -> Any:
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels_getter(sample)
+    def select_inputs(self, leaves: list[Any]) -> list[bool]:
+        # Every tensor (the images and the labels, told apart in make_params) and what must be
+        # refused; the vision item rules do not apply: the labels are a tensor too.
+        return [isinstance(x, torch.Tensor) or is_pil_type(type(x)) for x in leaves]
+
+    def make_params(self, info: SampleInfo) -> dict[str, Any]:
+        labels = self._labels_getter(info.sample)
         name = type(self).__name__
         if not isinstance(labels, torch.Tensor) or labels.ndim not in (1, 2):
             raise ValueError(f"{name}: labels must be a tensor (N,) of class indices or (N, num_classes)")
@@ -831,27 +844,29 @@ class _BatchMix(VisionTransform):
             raise ValueError(f"{name}: num_classes is needed for class-index labels")
         if labels.ndim == 2 and self.num_classes is not None and labels.shape[1] != self.num_classes:
             raise ValueError(f"{name}: labels have {labels.shape[1]} columns but num_classes={self.num_classes}")
-        leaves, spec = pytree.tree_flatten(sample)
-        labels_at = next((k for k, x in enumerate(leaves) if x is labels), None)
-        if labels_at is None:
+        if not any(x is labels for x in info.inputs):
             raise ValueError(f"{name}: labels_getter must return the labels tensor held in the sample")
-        for x in leaves:
-            if isinstance(x, (BoundingBoxes, Mask, KeyPoints)) or _is_pil_type(type(x)):
+        for x in info.inputs:
+            if isinstance(x, (BoundingBoxes, Mask, KeyPoints)) or is_pil_type(type(x)):
                 raise ValueError(f"{name} works on batches of image tensors, not {type(x).__name__}")
-        candidates = [k for k, x in enumerate(leaves) if x is not labels and (type(x) is torch.Tensor or isinstance(x, Image))]
-        typed = [k for k in candidates if isinstance(leaves[k], Image)]
+        candidates = [x for x in info.inputs if x is not labels and (type(x) is torch.Tensor or isinstance(x, Image))]
+        typed = [x for x in candidates if isinstance(x, Image)]
         images = typed or candidates[:1]
         if not images:
             raise ValueError(f"{name}: found no image batch in the sample")
         count = labels.shape[0]
-        for k in images:
-            if leaves[k].ndim != 4 or leaves[k].shape[0] != count:
-                raise ValueError(f"{name} expects images (N, C, H, W) with N = {count} (the labels), got {tuple(leaves[k].shape)}")
-        params = self._params(*leaves[images[0]].shape[-2:])
-        for k in images:
-            leaves[k] = rewrap(self._mix_images(leaves[k].as_subclass(torch.Tensor), params), leaves[k])
-        leaves[labels_at] = self._mix_labels(labels, params["lam"])
-        return pytree.tree_unflatten(leaves, spec)
+        for x in images:
+            if x.ndim != 4 or x.shape[0] != count:
+                raise ValueError(f"{name} expects images (N, C, H, W) with N = {count} (the labels), got {tuple(x.shape)}")
+        params = self._params(*images[0].shape[-2:])
+        return {**params, "labels": labels, "images": images}
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        if inpt is params["labels"]:
+            return self._mix_labels(inpt, params["lam"])
+        if any(inpt is x for x in params["images"]):
+            return rewrap(self._mix_images(inpt.as_subclass(torch.Tensor), params), inpt)
+        return inpt
 
 
 class MixUp(_BatchMix):

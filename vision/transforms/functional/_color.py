@@ -21,9 +21,12 @@ from typing import Any
 import torch
 import torch.nn.functional as nnf
 
+from triptych.transforms import register_passthrough as passthrough
+
 from ...tensors import BoundingBoxes, KeyPoints, Mask
 from .._dispatch import dispatch, register_kernel
 from ._misc import _max_value, _to_dtype_image
+from ._utils import _check_image
 
 __all__ = [
     "adjust_brightness",
@@ -48,27 +51,13 @@ _LUMA = (0.2989, 0.587, 0.114)
 # --- helpers shared by the kernels ---------------------------------------------------------
 
 
-def _passthrough(inpt: Any, *args: Any, **kwargs: Any) -> Any:
-    return inpt
-
-
 def register_passthrough(functional: Any) -> None:
     """Make ``functional`` return boxes, masks and keypoints unchanged (photometric ops)."""
-    for input_type in (Mask, BoundingBoxes, KeyPoints):
-        register_kernel(functional, input_type)(_passthrough)
+    passthrough(functional, Mask, BoundingBoxes, KeyPoints)
 
 
 def _compute_dtype(image: torch.Tensor) -> torch.dtype:
     return image.dtype if image.is_floating_point() else torch.float32
-
-
-def _check_image(image: torch.Tensor, name: str, channels: tuple[int, ...] | None = (1, 3)) -> None:
-    if image.ndim < 3:
-        raise ValueError(f"{name} expects an image (..., C, H, W), got shape {tuple(image.shape)}")
-    if channels is not None and image.shape[-3] not in channels:
-        raise TypeError(
-            f"{name} expects images with {' or '.join(map(str, channels))} channels, got {image.shape[-3]}"
-        )
 
 
 def per_sample(value: Any, image: torch.Tensor, name: str, *, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -160,7 +149,7 @@ def adjust_brightness(inpt: Any, brightness_factor: Any) -> Any:
 
 @register_kernel(adjust_brightness, torch.Tensor)
 def _adjust_brightness_image(image: torch.Tensor, brightness_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_brightness")
+    _check_image(image, "adjust_brightness", channels=(1, 3))
     _check_range(brightness_factor, "brightness_factor", low=0)
     factor = per_sample(brightness_factor, image, "brightness_factor")
     return _finish(image.mul(factor), image)
@@ -183,7 +172,7 @@ def adjust_contrast(inpt: Any, contrast_factor: Any) -> Any:
 
 @register_kernel(adjust_contrast, torch.Tensor)
 def _adjust_contrast_image(image: torch.Tensor, contrast_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_contrast")
+    _check_image(image, "adjust_contrast", channels=(1, 3))
     _check_range(contrast_factor, "contrast_factor", low=0)
     mean = _gray_float(image).mean(dim=(-3, -2, -1), keepdim=True)
     return _blend(image, mean, contrast_factor, "contrast_factor")
@@ -209,7 +198,7 @@ def adjust_saturation(inpt: Any, saturation_factor: Any) -> Any:
 
 @register_kernel(adjust_saturation, torch.Tensor)
 def _adjust_saturation_image(image: torch.Tensor, saturation_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_saturation")
+    _check_image(image, "adjust_saturation", channels=(1, 3))
     _check_range(saturation_factor, "saturation_factor", low=0)
     per_sample(saturation_factor, image, "saturation_factor")  # shape check
     if image.shape[-3] == 1:
@@ -268,7 +257,7 @@ def adjust_hue(inpt: Any, hue_factor: Any) -> Any:
 
 @register_kernel(adjust_hue, torch.Tensor)
 def _adjust_hue_image(image: torch.Tensor, hue_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_hue")
+    _check_image(image, "adjust_hue", channels=(1, 3))
     _check_range(hue_factor, "hue_factor", low=-0.5, high=0.5)
     if image.shape[-3] == 1 or image.numel() == 0:
         return image
@@ -305,7 +294,7 @@ def adjust_sharpness(inpt: Any, sharpness_factor: Any) -> Any:
 
 @register_kernel(adjust_sharpness, torch.Tensor)
 def _adjust_sharpness_image(image: torch.Tensor, sharpness_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_sharpness")
+    _check_image(image, "adjust_sharpness", channels=(1, 3))
     _check_range(sharpness_factor, "sharpness_factor", low=0)
     blur_weight = per_sample(_one_minus(sharpness_factor), image, "sharpness_factor")
     channels, height, width = image.shape[-3:]
@@ -383,7 +372,7 @@ to_grayscale = rgb_to_grayscale
 
 @register_kernel(rgb_to_grayscale, torch.Tensor)
 def _rgb_to_grayscale_image(image: torch.Tensor, num_output_channels: int = 1) -> torch.Tensor:
-    _check_image(image, "rgb_to_grayscale")
+    _check_image(image, "rgb_to_grayscale", channels=(1, 3))
     if num_output_channels not in (1, 3):
         raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels}")
     gray = image.clone() if image.shape[-3] == 1 else _luma(image).to(image.dtype)
@@ -604,7 +593,7 @@ def autocontrast(inpt: Any) -> Any:
 
 @register_kernel(autocontrast, torch.Tensor)
 def _autocontrast_image(image: torch.Tensor) -> torch.Tensor:
-    _check_image(image, "autocontrast")
+    _check_image(image, "autocontrast", channels=(1, 3))
     if image.numel() == 0:
         return image
     bound = _max_value(image.dtype)

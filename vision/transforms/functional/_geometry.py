@@ -38,6 +38,7 @@ from triptych.vision.ops import _is_channels_last
 
 from ...tensors import BoundingBoxes, BoundingBoxFormat, KeyPoints, Mask, wrap
 from .._dispatch import dispatch, register_kernel
+from ._utils import _check_image
 
 __all__ = [
     "InterpolationMode",
@@ -94,11 +95,6 @@ def _mode(interpolation: Any, allowed: Sequence[str] = ("nearest", "bilinear", "
 
 
 # --- shared helpers ---------------------------------------------------------------------------
-
-
-def _check_image(image: torch.Tensor, name: str) -> None:
-    if image.ndim < 3:
-        raise ValueError(f"{name} expects an image (..., C, H, W), got shape {tuple(image.shape)}")
 
 
 def _with_channel(
