@@ -26,7 +26,8 @@ def is_pil_image(obj: Any) -> bool:
     return is_pil_type(type(obj))
 
 
-def pil_image() -> ModuleType:
-    """``PIL.Image``, or ImportError naming ``pip install 'triptych[vision]'``."""
+def pil_modules(*names: str) -> tuple[ModuleType, ...]:
+    """The Pillow submodules ``names`` (``"Image"``, ``"ImageOps"``, …), or an ImportError
+    naming ``pip install 'triptych[vision]'``."""
     require("PIL", "vision")
-    return require("PIL.Image", "vision")
+    return tuple(require(f"PIL.{name}", "vision") for name in names)
