@@ -13,13 +13,7 @@
   :class:`RandomApply`, :class:`RandomChoice`, :class:`RandomOrder`, :class:`Lambda`.
 * helpers — :func:`uniform`, :func:`randint`, :func:`check_p`, :func:`apply_where`.
 
-Example:
-    >>> import torch
-    >>> from triptych.transforms import Compose, Lambda, RandomApply
-    >>> g = torch.Generator().manual_seed(0)
-    >>> t = Compose([Lambda(lambda x: x + 1), RandomApply([Lambda(lambda x: x * 10)], p=1.0, generator=g)])
-    >>> t(torch.tensor(1))
-    tensor(20)
+Each submodule's docstring has a runnable example.
 """
 
 from ._container import (
