@@ -36,6 +36,7 @@ from ._base import SampleInfo, VisionTransform, batch_shape, is_image, num_chann
 from ._dispatch import has_kernel
 from .functional._geometry import _mode
 from .functional._misc import _max_value
+from .functional._utils import _check_image
 
 __all__ = [
     "RandomErasing",
@@ -535,8 +536,7 @@ def _batch_dims(image: Any, owner: str) -> tuple[int, int, int]:
     """``(N, H, W)`` of the image seen as a batch ``(N, C, H, W)`` (see :func:`_as_batch`)."""
     if is_pil_type(type(image)):
         return 1, image.height, image.width
-    if image.ndim < 3:
-        raise ValueError(f"{owner} expects an image (..., C, H, W), got shape {tuple(image.shape)}")
+    _check_image(image, owner)
     return math.prod(image.shape[:-3]), int(image.shape[-2]), int(image.shape[-1])
 
 
@@ -547,8 +547,7 @@ def _as_batch(image: Any, owner: str) -> tuple[torch.Tensor, Callable[[torch.Ten
         tensor = F.pil_to_tensor(image)
         return tensor.unsqueeze(0), lambda out: F.to_pil_image(out[0], mode=mode)
     plain = image.as_subclass(torch.Tensor)
-    if plain.ndim < 3:
-        raise ValueError(f"{owner} expects an image (..., C, H, W), got shape {tuple(plain.shape)}")
+    _check_image(plain, owner)
     shape = plain.shape
     return plain.reshape(-1, *shape[-3:]), lambda out: rewrap(out.reshape(shape), image)
 
