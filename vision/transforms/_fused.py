@@ -38,7 +38,7 @@ from ..tensors import Image
 from ._base import select_inputs
 from ._geometry import CenterCrop, RandomHorizontalFlip, RandomResizedCrop, Resize
 from ._misc import Normalize, ToDtype
-from .functional import _geometry as G
+from .functional import _utils as U
 
 __all__ = ["DecodeImage", "FusedCropResizeNormalize"]
 
@@ -119,7 +119,7 @@ class FusedCropResizeNormalize(nn.Module):
         self.mean = normalize.mean if normalize else None
         self.std = normalize.std if normalize else None
         # Resolved once: the plan is fixed when Compose builds it.
-        self.mode = G._mode(getattr(self.geometry, "interpolation", "bilinear"))
+        self.mode = U._mode(getattr(self.geometry, "interpolation", "bilinear"))
         self.antialias = _antialias(getattr(self.geometry, "antialias", True))
 
     # -- the plan for one image --------------------------------------------------------------
@@ -252,7 +252,7 @@ def _match(plan: list[nn.Module], start: int) -> int:
         return 0
     geometry = plan[i]
     try:
-        mode = G._mode(geometry.interpolation) if hasattr(geometry, "interpolation") else "bilinear"
+        mode = U._mode(geometry.interpolation) if hasattr(geometry, "interpolation") else "bilinear"
     except (TypeError, ValueError):
         return 0
     if mode not in vops.INTERPOLATIONS:

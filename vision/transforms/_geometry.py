@@ -36,6 +36,9 @@ from ..tensors import BoundingBoxes, BoundingBoxFormat, KeyPoints, Mask, wrap
 from . import functional as F
 from ._base import SampleInfo, VisionTransform
 from .functional import _geometry as G
+from .functional import _meta as M
+from .functional import _utils as U
+from .functional import _warp as W
 
 __all__ = [
     "Resize",
@@ -58,14 +61,14 @@ __all__ = [
     "InterpolationMode",
 ]
 
-InterpolationMode = G.InterpolationMode
+InterpolationMode = U.InterpolationMode
 
 
 # --- argument helpers -----------------------------------------------------------------------
 
 
 def _size_arg(size: int | Sequence[int], name: str = "size") -> list[int]:
-    out = G._pair(size, name)
+    out = U._pair(size, name)
     if min(out) < 1:
         raise ValueError(f"{name} must be positive, got {size!r}")
     return out
@@ -153,9 +156,9 @@ def _warp_batch(inpt: Any, n: int, name: str, grids: torch.Tensor, mode: str, fi
     plain = _check_batch_item(inpt, n, name)
     is_mask = isinstance(inpt, Mask)
     if is_mask and plain.ndim == 3:
-        out = G._grid_sample(plain.unsqueeze(1), grids, "nearest", fill).squeeze(1)
+        out = W._grid_sample(plain.unsqueeze(1), grids, "nearest", fill).squeeze(1)
     elif plain.ndim == 4:
-        out = G._grid_sample(plain, grids, "nearest" if is_mask else mode, fill)
+        out = W._grid_sample(plain, grids, "nearest" if is_mask else mode, fill)
     else:
         raise ValueError(
             f"{name}: a batch item must be (N, C, H, W) (or a mask (N, H, W)), got {tuple(plain.shape)}"
@@ -194,7 +197,7 @@ class Resize(VisionTransform):
             raise ValueError(
                 f"size must be an int, a sequence of 1 or 2 ints, or None, got {size!r}"
             )
-        G._mode(interpolation)
+        U._mode(interpolation)
         self.size = size
         self.interpolation = interpolation
         self.max_size = max_size
@@ -385,7 +388,7 @@ class RandomResizedCrop(VisionTransform):
             )
         if scale[0] < 0 or ratio[0] <= 0:
             raise ValueError(f"scale must be >= 0 and ratio > 0, got scale={scale}, ratio={ratio}")
-        G._mode(interpolation)
+        U._mode(interpolation)
         self.scale = tuple(float(s) for s in scale)
         self.ratio = tuple(float(r) for r in ratio)
         self.interpolation = interpolation
@@ -474,7 +477,7 @@ class RandomResizedCrop(VisionTransform):
             regions,
             flips,
             self.size,
-            interpolation=G._mode(self.interpolation),
+            interpolation=U._mode(self.interpolation),
             antialias=bool(self.antialias),
             mean=0.0,
             std=1.0,
@@ -601,10 +604,10 @@ class RandomRotation(VisionTransform):
     ):
         super().__init__(generator=generator)
         self.degrees = _range_arg(degrees, "degrees")
-        G._mode(interpolation, ("nearest", "bilinear"))
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.expand = expand
-        self.center = G._parse_center(center)
+        self.center = W._parse_center(center)
         self.fill = fill
         self._fill = _setup_fill(fill)
 
@@ -636,13 +639,13 @@ class RandomRotation(VisionTransform):
                 fill=fill,
             )
         size = inpt.shape[-2:]
-        dtype = G._grid_dtype(inpt)
+        dtype = W._grid_dtype(inpt)
         grids = []
         for angle in params["angles"]:
-            inverse, out_size, _, _ = G._rotation_geometry(size, angle, False, self.center)
+            inverse, out_size, _, _ = W._rotation_geometry(size, angle, False, self.center)
             theta = torch.tensor(inverse, dtype=dtype, device=inpt.device).view(1, 2, 3)
-            grids.append(G._affine_grid(theta, size, out_size))
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
+            grids.append(W._affine_grid(theta, size, out_size))
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
         return _warp_batch(inpt, len(grids), type(self).__name__, torch.cat(grids), mode, fill)
 
 
@@ -684,11 +687,11 @@ class RandomAffine(VisionTransform):
         self.translate = translate
         self.scale = scale
         self.shear = None if shear is None else _range_arg(shear, "shear", sizes=(2, 4))
-        G._mode(interpolation, ("nearest", "bilinear"))
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.fill = fill
         self._fill = _setup_fill(fill)
-        self.center = G._parse_center(center)
+        self.center = W._parse_center(center)
 
     def _draw(self, height: int, width: int) -> dict[str, Any]:
         def draw(lo, hi):
@@ -719,18 +722,18 @@ class RandomAffine(VisionTransform):
                 inpt, **params, interpolation=self.interpolation, fill=fill, center=self.center
             )
         size = inpt.shape[-2:]
-        dtype = G._grid_dtype(inpt)
+        dtype = W._grid_dtype(inpt)
         grids = []
         for p in params["samples"]:
-            inverse = G._affine_inverse_centred(
+            inverse = W._affine_inverse_centred(
                 size, p["angle"], p["translate"], p["scale"], p["shear"], self.center
             )
             grids.append(
-                G._affine_grid(
+                W._affine_grid(
                     torch.tensor(inverse, dtype=dtype, device=inpt.device).view(1, 2, 3), size, size
                 )
             )
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
         return _warp_batch(inpt, len(grids), type(self).__name__, torch.cat(grids), mode, fill)
 
 
@@ -759,7 +762,7 @@ class RandomPerspective(VisionTransform):
             raise ValueError(f"distortion_scale must be in [0, 1], got {distortion_scale}")
         self.distortion_scale = float(distortion_scale)
         self.p = check_p(p)
-        G._mode(interpolation, ("nearest", "bilinear"))
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.fill = fill
         self._fill = _setup_fill(fill)
@@ -776,7 +779,7 @@ class RandomPerspective(VisionTransform):
         bottom_right = [draw(width - bound_w, width), draw(height - bound_h, height)]
         bottom_left = [draw(0, bound_w), draw(height - bound_h, height)]
         start = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
-        return G._perspective_from_points(start, [top_left, top_right, bottom_right, bottom_left])
+        return W._perspective_from_points(start, [top_left, top_right, bottom_right, bottom_left])
 
     def make_params(self, info: SampleInfo) -> dict[str, Any]:
         if info.batch is None:
@@ -801,11 +804,11 @@ class RandomPerspective(VisionTransform):
         name = type(self).__name__
         apply = params["apply"]
         plain = _check_batch_item(inpt, apply.shape[0], name)
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
 
         def warp(chosen):  # the flagged samples, in order
-            coeffs = params["batch_coefficients"][apply].to(device=plain.device, dtype=G._grid_dtype(plain))
-            grid = G._perspective_grid(coeffs, plain.shape[-2:])
+            coeffs = params["batch_coefficients"][apply].to(device=plain.device, dtype=W._grid_dtype(plain))
+            grid = W._perspective_grid(coeffs, plain.shape[-2:])
             return _warp_batch(rewrap(chosen, inpt), chosen.shape[0], name, grid, mode, fill)
 
         return _where(inpt, apply, name, warp)
@@ -858,7 +861,7 @@ class ElasticTransform(VisionTransform):
         super().__init__(generator=generator)
         self.alpha = self._two(alpha, "alpha")
         self.sigma = self._two(sigma, "sigma")
-        G._mode(interpolation, ("nearest", "bilinear"))
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.fill = fill
         self._fill = _setup_fill(fill)
@@ -895,11 +898,11 @@ class ElasticTransform(VisionTransform):
                 inpt, params["displacement"], interpolation=self.interpolation, fill=fill
             )
         displacements = params["displacements"]
-        dtype = G._grid_dtype(inpt)
-        grid = G._identity_grid(inpt.shape[-2:], dtype, inpt.device) + displacements.to(
+        dtype = W._grid_dtype(inpt)
+        grid = W._identity_grid(inpt.shape[-2:], dtype, inpt.device) + displacements.to(
             dtype=dtype, device=inpt.device
         )
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
         return _warp_batch(inpt, displacements.shape[0], type(self).__name__, grid, mode, fill)
 
 
@@ -950,7 +953,7 @@ class ConvertBoundingBoxFormat(VisionTransform):
 
     def __init__(self, format: BoundingBoxFormat | str):
         super().__init__()
-        self.format = G._box_format(format)
+        self.format = M._box_format(format)
 
     def transform(self, inpt, params):
         return (
