@@ -2,8 +2,8 @@
 
 Pillow (the ``vision`` extra, ``pip install 'triptych[vision]'``) is needed where files or PIL
 images are involved — ``io``, ``utils``, PIL inputs to the transforms — and checked there, with
-an ImportError naming the extra; ``tensors``, ``ops``, the compiled kernels and the transforms
-on tensors work without it. Submodules load on first use::
+an ImportError naming the extra; ``tensors``, ``ops``, the compiled kernels, the transforms on
+tensors and the catalog entries (``datasets``) work without it. Submodules load on first use::
 
     from triptych.vision import io, tensors, transforms, ops, utils
     image = triptych.vision.io.read_image("cat.jpg")
@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("io", "ops", "tensors", "transforms", "utils")
+_SUBMODULES = ("datasets", "io", "ops", "tensors", "transforms", "utils")
 
 
 def __getattr__(name: str) -> Any:
