@@ -7,6 +7,8 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,14 @@ def test_resnet18_refuses_a_checkpoint_with_another_head(tmp_path):
     with pytest.raises(ValueError, match=r"fc\.weight \(\[10, 512\] in the weights, \[1000, 512\]"):
         resnet18(weights=path)
     assert resnet18(weights=path, num_classes=10).fc.out_features == 10
+
+
+def test_models_and_their_transforms_work_without_pillow():
+    code = ("import sys; sys.modules['PIL'] = None; import torch; "
+            "from triptych.models import get_model, get_weight; "
+            "t = get_weight('ResNet18_Weights.DEFAULT').transforms(); "
+            "x = t(torch.randint(0, 256, (2, 3, 300, 400), dtype=torch.uint8)); "
+            "print(tuple(get_model('resnet18', num_classes=3).eval()(x).shape))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(2, 3)"
