@@ -5,6 +5,8 @@
 * the catalog — :class:`Resource`, :func:`register_dataset`, :func:`list_datasets`,
   :func:`dataset_info`, :func:`download_dataset`, :func:`verify_dataset`;
 * :func:`download_once` — one download per node under torchrun;
+* :class:`ShardWriter`, :class:`StreamingDataset`, :class:`StreamingDataLoader` — tar shards
+  streamed under torchrun, resumable at any step and world size;
 * the ``triptych`` command (``triptych datasets --help``).
 
 Environment: ``TRIPTYCH_HOME`` (cache root), ``TRIPTYCH_OFFLINE=1`` (no network),
@@ -29,6 +31,7 @@ from .catalog import (
 from .distributed import download_once
 from .download import DownloadError, OfflineError, download, is_verified, sha256_file
 from .extract import ExtractionError, UnsafeArchiveError, archive_format, extract
+from .shards import ShardWriter, read_index
 
 __all__ = [
     "DOMAINS",
@@ -37,6 +40,9 @@ __all__ = [
     "ExtractionError",
     "OfflineError",
     "Resource",
+    "ShardWriter",
+    "StreamingDataLoader",
+    "StreamingDataset",
     "UnsafeArchiveError",
     "archive_format",
     "dataset_info",
@@ -48,9 +54,19 @@ __all__ = [
     "extract",
     "is_verified",
     "list_datasets",
+    "read_index",
     "register_dataset",
     "register_dataset_class",
     "remove_dataset",
     "sha256_file",
     "verify_dataset",
 ]
+
+
+def __getattr__(name: str):
+    # torch is imported only when streaming is used: the CLI must start without it.
+    if name in ("StreamingDataset", "StreamingDataLoader"):
+        from . import streaming
+
+        return getattr(streaming, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
