@@ -4,6 +4,7 @@
 * :func:`extract` — safe extraction of tar/zip/gz/bz2/xz, chosen by magic bytes;
 * the catalog — :class:`Resource`, :func:`register_dataset`, :func:`list_datasets`,
   :func:`dataset_info`, :func:`download_dataset`, :func:`verify_dataset`;
+* :class:`Dataset` — the base of dataset classes (root, split, transforms, download, ``repr``);
 * :func:`download_once` — one download per node under torchrun;
 * :class:`ShardWriter`, :class:`StreamingDataset`, :class:`StreamingDataLoader` — tar shards
   streamed under torchrun, resumable at any step and world size;
@@ -13,7 +14,9 @@ Environment: ``TRIPTYCH_HOME`` (cache root), ``TRIPTYCH_OFFLINE=1`` (no network)
 ``TRIPTYCH_MIRROR`` (a base URL or folder tried first), ``TRIPTYCH_PROGRESS=0`` (no bars).
 """
 
-from . import catalog_data as _catalog_data  # noqa: F401 - registers the starter catalog
+import importlib
+from typing import Any
+
 from .catalog import (
     DOMAINS,
     DatasetInfo,
@@ -31,10 +34,10 @@ from .catalog import (
 from .distributed import download_once
 from .download import DownloadError, OfflineError, download, is_verified, sha256_file
 from .extract import ExtractionError, UnsafeArchiveError, archive_format, extract
-from .shards import ShardWriter, read_index
 
 __all__ = [
     "DOMAINS",
+    "Dataset",
     "DatasetInfo",
     "DownloadError",
     "ExtractionError",
@@ -63,10 +66,16 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    # torch is imported only when streaming is used: the CLI must start without it.
-    if name in ("StreamingDataset", "StreamingDataLoader"):
-        from . import streaming
+_LAZY = {  # these import torch or numpy: loaded on first use, so the CLI starts without them
+    "Dataset": "triptych.datasets.base",
+    "ShardWriter": "triptych.datasets.shards",
+    "read_index": "triptych.datasets.shards",
+    "StreamingDataLoader": "triptych.datasets.streaming",
+    "StreamingDataset": "triptych.datasets.streaming",
+}
 
-        return getattr(streaming, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'triptych.datasets' has no attribute {name!r}")

@@ -295,6 +295,7 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
         image = image or _identify(data, source)
         fmt = image.format
         if fmt in ("JPEG", "MPO"):
+            _check_jpeg_end(data, image)
             _jpeg_draft(image, mode, size_hint, apply_exif)
         rawmode = _single_rawmode(image)
         if mode == "UNCHANGED" and fmt == "PNG" and rawmode in _PNG16_LOW_BYTES:
@@ -317,6 +318,24 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
         raise ImageDecodeError(source, f"{fmt}: {reason}" if fmt != "image" else reason) from exc
     tensor = torch.from_numpy(pixels)
     return tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
+
+
+def _check_jpeg_end(data: bytes, image: ImageFile.ImageFile) -> None:
+    """A truncated JPEG is an error before any pixel is decoded, whatever part is decoded.
+
+    libjpeg only notices truncation when it reaches the missing rows, so decoding just the top
+    rows (``max_rows``) of a cut file would succeed. The end-of-image marker FF D9 cannot occur
+    inside entropy-coded data (FF bytes there are stuffed as FF 00), so a complete file has one
+    after the start of its scan; trailing bytes after it (padding, camera trailers) are allowed.
+    Searching from the end finds it at once in a complete file.
+    """
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        return
+    scan_start = image.fp.tell()  # Pillow stops reading the header at the start of scan
+    if data.rfind(b"\xff\xd9", scan_start) < 0:
+        raise OSError(
+            f"image file is truncated (no end-of-image marker after byte {scan_start}, "
+            f"{len(data)} bytes)")
 
 
 def _load_first_rows(image: ImageFile.ImageFile, max_rows: int) -> None:
