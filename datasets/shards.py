@@ -111,8 +111,7 @@ def decode_value(kind: str, data: bytes) -> Any:
     if kind == "npy":
         import torch
 
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-        return torch.from_numpy(array.copy() if not array.flags.writeable else array)
+        return torch.from_numpy(_load_npy(data))
     raise ValueError(f"unknown field kind {kind!r} in index.json (expected one of {KINDS})")
 
 
@@ -120,6 +119,61 @@ def _tar_size(content: int) -> int:
     """Size of a tar file closed after ``content`` bytes: two zero blocks, then padding to
     a whole record (``tarfile.RECORDSIZE``)."""
     return -(-(content + 2 * tarfile.BLOCKSIZE) // tarfile.RECORDSIZE) * tarfile.RECORDSIZE
+
+
+_NPY_HEADERS: dict[bytes, tuple] = {}  # header bytes -> (shape, order, dtype, data offset)
+
+
+def _load_npy(data: bytes) -> np.ndarray:
+    """``np.load(allow_pickle=False)`` of ``.npy`` bytes, with the header parsed once per
+    distinct header (samples of a dataset share them; parsing is most of np.load's time)."""
+    if data[:6] != b"\x93NUMPY":
+        raise ValueError("not a .npy member (bad magic)")
+    length = (int.from_bytes(data[8:10], "little") + 10 if data[6] == 1
+              else int.from_bytes(data[8:12], "little") + 12)
+    header = data[:length]
+    parsed = _NPY_HEADERS.get(header)
+    if parsed is None:
+        stream = io.BytesIO(header)
+        version = np.lib.format.read_magic(stream)
+        read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                else np.lib.format.read_array_header_2_0)
+        shape, fortran, dtype = read(stream)
+        if dtype.hasobject:
+            raise ValueError("object arrays are not loaded (they would need pickle)")
+        parsed = (shape, "F" if fortran else "C", dtype, stream.tell())
+        if len(_NPY_HEADERS) > 256:
+            _NPY_HEADERS.clear()
+        _NPY_HEADERS[header] = parsed
+    shape, order, dtype, offset = parsed
+    count = int(np.prod(shape, dtype=np.int64))
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    return array.reshape(shape, order=order).copy(order="K")  # writable, owns its memory
+
+
+def _scan_ustar(fd: int, size: int) -> list[tuple[str, int, int]] | None:
+    """``(name, data offset, size)`` of the regular members of a plain ustar file, reading the
+    512-byte headers only; None when the file needs tarfile (pax/GNU headers, other types)."""
+    members, offset = [], 0
+    while offset + 512 <= size:
+        header = os.pread(fd, 512, offset)
+        if header == bytes(512):
+            return members
+        checksum = header[148:156].strip(b"\0 ")
+        if not checksum.isdigit() or int(checksum, 8) != sum(header[:148]) + 256 + sum(
+                header[156:]):
+            return None
+        kind = header[156:157]
+        if kind not in (b"0", b"\0") or header[257:262] != b"ustar":
+            return None
+        length = int(header[124:136].strip(b"\0 ") or b"0", 8)
+        name = header[:100].rstrip(b"\0")
+        prefix = header[345:500].rstrip(b"\0")
+        if prefix:
+            name = prefix + b"/" + name
+        members.append((name.decode("utf-8"), offset + 512, length))
+        offset += 512 + -(-length // 512) * 512
+    return None
 
 
 class ShardWriter:
@@ -347,18 +401,19 @@ class ShardReader:
         self.fields = fields
         self._file = open(self.path, "rb")  # noqa: SIM115 - closed in close()
         samples: list[tuple[str, dict[str, tuple[int, int]]]] = []
-        try:
-            with tarfile.open(fileobj=self._file, mode="r:") as tar:
-                for member in tar:
-                    if not member.isfile():
-                        continue
-                    key, _, field = member.name.partition(".")
-                    if not samples or samples[-1][0] != key:
-                        samples.append((key, {}))
-                    samples[-1][1][field] = (member.offset_data, member.size)
-        except tarfile.TarError as exc:
-            self._file.close()
-            raise ValueError(f"{self.path} is not a readable tar shard: {exc}") from None
+        members = _scan_ustar(self._file.fileno(), os.fstat(self._file.fileno()).st_size)
+        if members is None:  # any other tar: the slower, general reader
+            try:
+                with tarfile.open(fileobj=self._file, mode="r:") as tar:
+                    members = [(m.name, m.offset_data, m.size) for m in tar if m.isfile()]
+            except tarfile.TarError as exc:
+                self._file.close()
+                raise ValueError(f"{self.path} is not a readable tar shard: {exc}") from None
+        for name, offset, size in members:
+            key, _, field = name.partition(".")
+            if not samples or samples[-1][0] != key:
+                samples.append((key, {}))
+            samples[-1][1][field] = (offset, size)
         if len(samples) != num_samples:
             self._file.close()
             raise ValueError(f"{self.path} holds {len(samples)} samples, index.json says "
@@ -398,3 +453,51 @@ def iter_shard(path: str | os.PathLike, fields: dict[str, str]) -> Iterator[dict
                 current[field] = decode_value(fields[field], tar.extractfile(member).read())
         if current is not None:
             yield current
+
+
+# --------------------------------------------------------------------------------------------
+# Converting a catalog dataset
+
+
+def _as_sample(item: Any) -> dict:
+    """A dataset item as a sample dict: a dict stays, ``(input, target)`` becomes
+    ``{"input", "target"}``, a longer tuple ``{"item0", "item1", ...}``, anything else
+    ``{"input"}``; PIL images become uint8 arrays (H, W[, C])."""
+    if isinstance(item, Mapping):
+        sample = dict(item)
+    elif isinstance(item, (tuple, list)):
+        names = ("input", "target") if len(item) == 2 else [f"item{k}" for k in range(len(item))]
+        sample = dict(zip(names, item))
+    else:
+        sample = {"input": item}
+    for field, value in sample.items():
+        if type(value).__module__.startswith("PIL."):
+            sample[field] = np.asarray(value)
+    return sample
+
+
+def shard_dataset(name: str, root: str | os.PathLike | None, out_dir: str | os.PathLike, *,
+                  split: str | None = "train", samples_per_shard: int | None = None,
+                  max_shard_bytes: int = 256 * 1000 * 1000) -> dict:
+    """Write catalog dataset ``name`` (read by its registered class) as shards in ``out_dir``.
+
+    Items are stored as :func:`_as_sample` makes them: ``(image, label)`` pairs become the
+    fields ``input`` and ``target``. Returns the written index.
+
+    Raises:
+        KeyError: ``name`` is not in the catalog.
+        ValueError: the dataset has no reader class to convert it with.
+    """
+    from .catalog import dataset_info
+
+    info = dataset_info(name)
+    cls = info.load_class()
+    if cls is None:
+        raise ValueError(f"dataset {name!r} has no reader class yet (only its files are in the "
+                         "catalog), so there are no samples to shard")
+    dataset = cls(root, split=split)
+    with ShardWriter(out_dir, samples_per_shard=samples_per_shard,
+                     max_shard_bytes=max_shard_bytes) as writer:
+        for i in range(len(dataset)):
+            writer.write(_as_sample(dataset[i]))
+    return read_index(out_dir)

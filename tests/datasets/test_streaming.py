@@ -116,6 +116,60 @@ def test_writer_leaves_nothing_when_the_block_fails(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("array", [
+    np.arange(24, dtype=np.int16).reshape(2, 3, 4),
+    np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+    np.array(3.5, dtype=np.float32),
+    np.zeros((0, 4), dtype=np.uint8),
+    np.array([True, False]),
+])
+def test_npy_loader_matches_numpy(array):
+    import io
+
+    from triptych.datasets.shards import _load_npy
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    for _ in range(2):  # the second time, from the header cache
+        loaded = _load_npy(buffer.getvalue())
+        assert loaded.dtype == array.dtype and loaded.shape == array.shape
+        assert np.array_equal(loaded, array) and loaded.flags.writeable
+
+
+@pytest.mark.parametrize("tar_format", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT])
+def test_reader_takes_any_tar_in_the_layout(tmp_path, tar_format):
+    """Shards made by other tools (pax/GNU headers, long keys) read like ours."""
+    import io
+
+    from triptych.datasets.shards import ShardReader
+
+    key = "k" * 120  # longer than a ustar name field
+    path = tmp_path / "other.tar"
+    with tarfile.open(path, "w", format=tar_format) as tar:
+        for i in range(3):
+            for field, data in (("txt", f"t{i}".encode()), ("cls", str(i).encode())):
+                info = tarfile.TarInfo(f"{key}{i}.{field}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    reader = ShardReader(path, {"txt": "str", "cls": "int"}, 3)
+    assert [reader[i]["cls"] for i in range(3)] == [0, 1, 2]
+    assert reader[2] == {"__key__": f"{key}2", "txt": "t2", "cls": 2}
+    reader.close()
+
+
+def test_reader_rejects_a_shard_that_does_not_match_its_index(shards):
+    from triptych.datasets.shards import ShardReader
+
+    index = read_index(shards)
+    first = index["shards"][0]
+    with pytest.raises(ValueError, match="index.json says 6"):
+        ShardReader(shards / first["name"], index["fields"], 6)
+    garbage = shards / "garbage.tar"
+    garbage.write_bytes(os.urandom(4096))
+    with pytest.raises(ValueError, match="not a readable tar shard"):
+        ShardReader(garbage, index["fields"], 1)
+
+
 # -- StreamingDataset: order, partition, padding ----------------------------------------------
 
 
@@ -359,3 +413,75 @@ def test_fsspec_source(shards, tmp_path):
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="ShardWriter"):
         StreamingDataset(tmp_path)
+
+
+# -- converting a catalog dataset -------------------------------------------------------------
+
+
+@pytest.fixture
+def pairs_dataset(tmp_path):
+    from triptych.datasets import Dataset, Resource, register_dataset
+    from triptych.registry import DATASETS
+
+    name = f"pairs-{os.urandom(3).hex()}"
+    data = b"0 1 2 3 4\n"
+    (tmp_path / "root" / name).mkdir(parents=True)
+    (tmp_path / "root" / name / "pairs.txt").write_bytes(data)
+
+    class Pairs(Dataset):
+        def __len__(self):
+            return len(self._values())
+
+        def __getitem__(self, i):
+            value = int(self._values()[i])
+            return torch.full((2,), value), value % 2
+
+        def _values(self):
+            return (self.folder / "pairs.txt").read_text().split()
+
+    Pairs.name = name
+    register_dataset(name, domain="vision", description="pairs for a test",
+                     resources={"train": [Resource("pairs.txt", "https://example.org/pairs.txt",
+                                                   hashlib.sha256(data).hexdigest())]},
+                     dataset_class=Pairs)
+    yield name, tmp_path / "root"
+    DATASETS.unregister(name)
+
+
+def test_shard_dataset_converts_a_catalog_dataset(pairs_dataset, tmp_path):
+    from triptych.datasets.shards import shard_dataset
+
+    name, root = pairs_dataset
+    index = shard_dataset(name, root, tmp_path / "out", samples_per_shard=2)
+    assert index["fields"] == {"input": "npy", "target": "int"}
+    samples = list(StreamingDataset(tmp_path / "out", shuffle=False))
+    assert [s["input"].tolist() for s in samples] == [[i, i] for i in range(5)]
+    assert [s["target"] for s in samples] == [0, 1, 0, 1, 0]
+
+
+def test_shard_dataset_without_a_reader_is_a_clear_error(tmp_path):
+    from triptych.datasets import Resource, register_dataset
+    from triptych.datasets.shards import shard_dataset
+    from triptych.registry import DATASETS
+
+    name = f"files-only-{os.urandom(3).hex()}"
+    register_dataset(name, domain="text", description="files only",
+                     resources=[Resource("a.txt", "https://example.org/a.txt", "0" * 64)])
+    try:
+        with pytest.raises(ValueError, match="no reader class"):
+            shard_dataset(name, tmp_path, tmp_path / "out")
+    finally:
+        DATASETS.unregister(name)
+
+
+def test_cli_shard(pairs_dataset, tmp_path, capsys):
+    from triptych.cli import main
+
+    name, root = pairs_dataset
+    assert main(["datasets", "shard", name, "--root", str(root), "--out", str(tmp_path / "o"),
+                 "--samples-per-shard", "3"]) == 0
+    assert "5 samples in 2 shards" in capsys.readouterr().out
+    assert read_index(tmp_path / "o")["num_samples"] == 5
+    assert main(["datasets", "shard", name, "--root", str(root),  # index.json exists now
+                 "--out", str(tmp_path / "o")]) == 1
+    assert "index.json exists" in capsys.readouterr().err
