@@ -31,7 +31,6 @@ from ._api import (
     register_model,
 )
 from ._hub import (
-    WeightsUnavailable,
     check_num_classes,
     download_weights,
     load_state_dict_file,
@@ -44,7 +43,6 @@ __all__ = [
     "ModelEntry",
     "Weights",
     "WeightsEnum",
-    "WeightsUnavailable",
     "check_num_classes",
     "download_weights",
     "get_model",

@@ -16,10 +16,6 @@ from triptych import paths
 from ._weights import LocalWeights, WeightsEnum
 
 
-class WeightsUnavailable(RuntimeError):
-    """A checkpoint whose publisher gives only a sha256 prefix is not on disk yet."""
-
-
 def weights_root(root: str | os.PathLike | None = None) -> Path:
     """``root``, or the weights cache ``$TRIPTYCH_HOME/weights``."""
     return Path(root).expanduser() if root is not None else paths.weights_dir()
@@ -29,45 +25,20 @@ def download_weights(weights: WeightsEnum, *, progress: bool = True,
                      root: str | os.PathLike | None = None) -> Path:
     """Fetch ``weights`` once into ``root`` (default ``$TRIPTYCH_HOME/weights``), verified.
 
-    With a full sha256 the file comes through :func:`triptych.datasets.download`: a file already
-    there and verified makes no request; ``TRIPTYCH_OFFLINE=1`` makes none at all.
-
-    With only a published prefix (``sha256_is_prefix``), :func:`triptych.datasets.download`
-    cannot verify the transfer (it needs all 64 digits), so the file must be put at
-    ``weights.local_path()`` by hand; it is then checked against the prefix and size.
+    The file comes through :func:`triptych.datasets.download`: a file already there and
+    verified makes no request; ``TRIPTYCH_OFFLINE=1`` makes none at all. Where the publisher
+    gives only a sha256 prefix (``sha256_is_prefix``, torchvision's checkpoints), the file's
+    sha256 must start with it and its size must match.
 
     Raises:
         triptych.datasets.DownloadError: no URL gave the right bytes.
         triptych.datasets.OfflineError: ``TRIPTYCH_OFFLINE=1`` and the file is not on disk.
-        ValueError: the file on disk does not match the published prefix or size.
-        WeightsUnavailable: a prefix-only file is not on disk.
     """
-    from triptych.datasets import download, sha256_file
+    from triptych.datasets import download
 
-    dest = weights_root(root)
-    if not weights.sha256_is_prefix:
-        return download(list(weights.urls), dest, sha256=weights.sha256,
-                        filename=weights.filename, size=weights.size,
-                        progress=progress)
-    target = dest / weights.filename
-    if not target.is_file():
-        raise WeightsUnavailable(
-            f"{weights!r}: its publisher gives only a sha256 prefix ({weights.sha256}), and "
-            "triptych.datasets.download verifies whole hashes only, so it does not fetch this "
-            f"file by itself. Download {weights.url} yourself and put it at {target} (it is "
-            "checked against the prefix and size), or pass weights='/path/to/"
-            f"{weights.filename}'."
-        )
-    size = target.stat().st_size
-    if weights.size is not None and size != weights.size:
-        raise ValueError(f"{weights!r}: {target} has {size} bytes, expected {weights.size}: "
-                         "a partial or different file; delete it and fetch it again")
-    digest = sha256_file(target)
-    if not digest.startswith(weights.sha256):
-        raise ValueError(f"{weights!r}: {target} has sha256 {digest}, which does not start with "
-                         f"the published prefix {weights.sha256}: a corrupt or different file; "
-                         "delete it and fetch it again")
-    return target
+    return download(list(weights.urls), weights_root(root), sha256=weights.sha256,
+                    sha256_is_prefix=weights.sha256_is_prefix, filename=weights.filename,
+                    size=weights.size, progress=progress)
 
 
 def load_state_dict_file(path: str | os.PathLike) -> dict[str, Any]:

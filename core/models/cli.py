@@ -151,7 +151,7 @@ def _print_record(record: dict, indent: str = "") -> None:
 
 def _download(args) -> int:
     from triptych.datasets import DownloadError
-    from triptych.models import WeightsUnavailable, get_model_weights, get_weight
+    from triptych.models import get_model_weights, get_weight
 
     try:
         if "." in args.name:
@@ -166,7 +166,7 @@ def _download(args) -> int:
         return _error("download", str(exc), EXIT_USAGE)
     try:
         path = weights.download(progress=not args.no_progress, root=args.root)
-    except (DownloadError, WeightsUnavailable, ValueError, OSError) as exc:
+    except (DownloadError, ValueError, OSError) as exc:
         return _error("download", str(exc), EXIT_FAILED)
     if args.json:
         print(json.dumps({"name": weights.full_name, "path": str(path)}, indent=2))
