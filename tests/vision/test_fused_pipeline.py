@@ -142,14 +142,14 @@ def test_decoding_fused_pipeline_at_reduced_scale_stays_close(seeded_generator, 
     from triptych.vision import io as vio
 
     decoded_widths = []
-    original_decode = vio.EncodedImage.decode
+    original_decode = vio.EncodedImage.decode_crop
 
-    def spy(self, **kwargs):
-        out = original_decode(self, **kwargs)
-        decoded_widths.append(out.shape[-1])
-        return out
+    def spy(self, *args, **kwargs):
+        image, box = original_decode(self, *args, **kwargs)
+        decoded_widths.append(image.shape[-1])
+        return image, box
 
-    monkeypatch.setattr(vio.EncodedImage, "decode", spy)
+    monkeypatch.setattr(vio.EncodedImage, "decode_crop", spy)
     data = _jpeg(seeded_generator, 480, 640)
     fused, plain = pipelines(lambda g: T.Resize((60, 80)), seed=2, decode=True)
     a, b = fused(data), plain(data)
