@@ -352,7 +352,8 @@ def _identify(data: bytes, source: str) -> ImageFile.ImageFile:
             continue
         try:
             image = factory(io.BytesIO(data), "")
-        except (SyntaxError, IndexError, TypeError, struct.error) as exc:
+        except (SyntaxError, IndexError, TypeError, struct.error, OSError, EOFError, ValueError) as exc:
+            # OSError: Pillow's "Truncated File Read" for a header cut inside a segment
             failures.append(f"corrupt or truncated {fmt} ({exc})")
             continue
         _check_pixels(image, source)
@@ -421,9 +422,6 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
 
 # --- JPEG through the compiled libjpeg-turbo decoder ---------------------------------------
 
-# EncodedImage.decode_crop may use every DCT scale n/8, not only 1/8, 1/4 and 1/2 (see
-# benchmarks/RESULTS.md for the choice).
-_CROP_ANY_EIGHTH = False
 # The modes the compiled decoder produces; the others (alpha modes) go through Pillow.
 _NATIVE_MODES = ("RGB", "GRAY", "UNCHANGED")
 # EXIF orientation -> (swap rows and columns first, then flip these dims of the (H, W, C) array);
@@ -635,7 +633,7 @@ class EncodedImage:
         top, left, box_h, box_w = (int(v) for v in box)
         out_h, out_w = (int(v) for v in size)
         height, width = self._size
-        scale_num = _jpeg.scale_for((box_h, box_w), (out_h, out_w), any_eighth=_CROP_ANY_EIGHTH)
+        scale_num = _jpeg.scale_for((box_h, box_w), (out_h, out_w))
         region = self._native_region(mode, [top, left, box_h, box_w], scale_num)
         if region is not None:
             scaled_h, scaled_w = region.scaled_size

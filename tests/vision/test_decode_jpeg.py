@@ -284,6 +284,21 @@ def test_truncated_file_is_an_error_naming_the_input(kind, rng, tmp_path):
     assert isinstance(result, _jpeg.Failure) and result.status == _jpeg.CORRUPT
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_header_cut_inside_a_segment_is_an_image_decode_error(native, rng, monkeypatch):
+    """Pillow raised a bare OSError ("Truncated File Read") for these from EncodedImage."""
+    if not native:
+        monkeypatch.setattr(_jpeg, "AVAILABLE", False)
+    data = _file(rng, "baseline 4:2:0", 8, 8)
+    for cut in (10, 15, 19, 25):
+        with pytest.raises(ImageDecodeError, match="<bytes>"):
+            EncodedImage(data[:cut])
+        with pytest.raises(ImageDecodeError, match="<bytes>"):
+            decode_image(data[:cut], apply_exif_orientation=True)
+        with pytest.raises(ImageDecodeError, match="<bytes>"):
+            decode_jpeg(data[:cut], apply_exif_orientation=True)
+
+
 @needs_decoder
 def test_missing_end_marker_is_an_error(rng):
     data = _file(rng, "baseline 4:2:0", 32, 32)
