@@ -1,20 +1,21 @@
-"""Image files <-> tensors: decode and encode through Pillow, with as few copies as possible.
+"""Image files <-> tensors, with as few copies as possible.
 
 :func:`decode_image` and :func:`read_image` return a ``(C, H, W)`` tensor: uint8, or uint16 for
 16-bit images read with ``mode="UNCHANGED"``. JPEG, PNG (8 and 16 bit), WebP, GIF (first
-frame), BMP and TIFF are read.
+frame), BMP and TIFF are read. JPEGs go through the libjpeg-turbo decoder compiled into
+``triptych._C`` where it was built (:func:`jpeg_decoder` says which; :func:`decode_jpeg` decodes
+batches on threads, :class:`EncodedImage` only the part of an image a crop needs), everything
+else through Pillow.
 
-**Memory layout.** Pillow keeps pixels in its own image memory (4 bytes per RGB pixel). The
-decoded pixels reach the tensor in the cheapest way we measured (``benchmarks/bench_decode.py``):
-
-* RGB: Pillow's packer writes packed 3-byte pixels straight into the tensor's memory (one pass,
-  where ``np.asarray(img.convert("RGB"))`` makes two or three). The result is the
-  ``(3, H, W)`` *view* of that ``(H, W, 3)`` buffer — ``permute(2, 0, 1)``, strides
-  ``(1, 3W, 3)`` — so it is **not contiguous**: it is channels-last memory. Kernels such as
-  :func:`triptych.ops.normalize` read it in place; call ``.contiguous()`` only if a consumer
-  needs planar memory.
-* one channel (``L``), RGBA and 16-bit grey images: no copy at all; the tensor shares
-  Pillow's image memory through the Arrow C data interface (Pillow >= 11.2) and keeps it alive.
+**Memory layout.** An RGB result is packed 3-byte pixels written straight into the tensor —
+by libjpeg-turbo, or for Pillow's formats by Pillow's packer from its 4-byte pixels (one pass,
+where ``np.asarray(img.convert("RGB"))`` makes two or three; ``benchmarks/bench_decode.py``).
+The result is the ``(3, H, W)`` *view* of that ``(H, W, 3)`` buffer — ``permute(2, 0, 1)``,
+strides ``(1, 3W, 3)`` — so it is **not contiguous**: it is channels-last memory. Kernels such
+as :func:`triptych.ops.normalize` read it in place; call ``.contiguous()`` only if a consumer
+needs planar memory. One channel (``L``), RGBA and 16-bit grey images decoded by Pillow are not
+copied at all: the tensor shares Pillow's image memory through the Arrow C data interface
+(Pillow >= 11.2) and keeps it alive.
 
 **Safety.** Images with more than :data:`MAX_IMAGE_PIXELS` pixels (read from the header,
 before any pixel is decoded) and truncated or corrupt files raise :class:`ImageDecodeError`,
@@ -49,6 +50,7 @@ __all__ = [
     "EncodedImage",
     "decode_image",
     "decode_jpeg",
+    "jpeg_decoder",
     "read_image",
     "encode_jpeg",
     "encode_png",
