@@ -15,10 +15,11 @@ STAMP   := $(VENV)/.triptych-installed
 
 install: $(STAMP)
 
+# numpy comes before the --no-build-isolation build: torch imports it while _C builds.
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH)" setuptools wheel
+	$(PY) -m pip install -q "$(TORCH)" numpy setuptools wheel
 	$(PY) -m pip install -q --no-build-isolation -e '.[all,dev]'
 	touch $@
 

@@ -398,6 +398,7 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
         image = image or _identify(data, source)
         fmt = image.format
         if fmt in ("JPEG", "MPO"):
+            _check_jpeg_end(data, image)
             _jpeg_draft(image, mode, size_hint, apply_exif)
         rawmode = _single_rawmode(image)
         if mode == "UNCHANGED" and fmt == "PNG" and rawmode in _PNG16_LOW_BYTES:
@@ -491,6 +492,24 @@ def _native_failure(failure: _jpeg.Failure, source: str, strict: bool) -> None:
     if failure.status == _jpeg.CORRUPT and strict:
         raise ImageDecodeError(source, f"JPEG: {failure.message}")
     return None
+
+
+def _check_jpeg_end(data: bytes, image: ImageFile.ImageFile) -> None:
+    """A truncated JPEG is an error before any pixel is decoded, whatever part is decoded.
+
+    libjpeg only notices truncation when it reaches the missing rows, so decoding just the top
+    rows (``max_rows``) of a cut file would succeed. The end-of-image marker FF D9 cannot occur
+    inside entropy-coded data (FF bytes there are stuffed as FF 00), so a complete file has one
+    after the start of its scan; trailing bytes after it (padding, camera trailers) are allowed.
+    Searching from the end finds it at once in a complete file.
+    """
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        return
+    scan_start = image.fp.tell()  # Pillow stops reading the header at the start of scan
+    if data.rfind(b"\xff\xd9", scan_start) < 0:
+        raise OSError(
+            f"image file is truncated (no end-of-image marker after byte {scan_start}, "
+            f"{len(data)} bytes)")
 
 
 def _load_first_rows(image: ImageFile.ImageFile, max_rows: int) -> None:
@@ -615,13 +634,14 @@ class EncodedImage:
         return _decode(self.data, self.source, mode, size_hint, False,
                        image=image, max_rows=max_rows, share_rgb=share_rgb)
 
-    def decode_crop(self, box: Sequence[int], size: Sequence[int], *,
-                    mode: str | ImageReadMode = "RGB") -> tuple[torch.Tensor, list[int]]:
+    def decode_crop(self, box: Sequence[int], size: Sequence[int], *, mode: str | ImageReadMode = "RGB",
+                    reduced_scale: bool = True) -> tuple[torch.Tensor, list[int]]:
         """Decode what resizing the crop ``box`` to ``size`` needs; return it and the box in it.
 
         Args:
             box: ``(top, left, height, width)`` inside the image (:attr:`size`).
             size: ``(height, width)`` the crop will be resized to.
+            reduced_scale: ``False`` decodes at full scale (same pixels as a full decode).
 
         Returns:
             ``(image, box)``: a ``(C, H, W)`` uint8 image, possibly reduced by a DCT scale so
@@ -635,7 +655,7 @@ class EncodedImage:
         top, left, box_h, box_w = (int(v) for v in box)
         out_h, out_w = (int(v) for v in size)
         height, width = self._size
-        scale_num = _jpeg.scale_for((box_h, box_w), (out_h, out_w))
+        scale_num = _jpeg.scale_for((box_h, box_w), (out_h, out_w)) if reduced_scale else 8
         region = self._native_region(mode, [top, left, box_h, box_w], scale_num)
         if region is not None:
             scaled_h, scaled_w = region.scaled_size
@@ -645,7 +665,7 @@ class EncodedImage:
             return region.image.permute(2, 0, 1), [y0 - region.top, x0 - region.left, y1 - y0, x1 - x0]
         # Pillow: the smallest power-of-two DCT scale that keeps the crop at least `size`, and
         # only the rows down to the crop's bottom edge.
-        hint = (-(-height * out_h // box_h), -(-width * out_w // box_w))
+        hint = (-(-height * out_h // box_h), -(-width * out_w // box_w)) if reduced_scale else None
         image, self._image = self._image, None
         image = _decode(self.data, self.source, mode, hint, False, image=image, max_rows=top + box_h,
                         share_rgb=True)

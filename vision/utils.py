@@ -238,6 +238,8 @@ def _check_image(image, what: str, channels: Sequence[int]) -> None:
         raise ValueError(f"{what} expects one (C, H, W) image (not a batch), got shape {tuple(image.shape)}")
     if image.shape[0] not in channels:
         raise ValueError(f"{what} expects C in {tuple(channels)}, got shape {tuple(image.shape)}")
+    if image.shape[1] == 0 or image.shape[2] == 0:
+        raise ValueError(f"{what} got an empty image of shape {tuple(image.shape)}")
 
 
 def _float_to_uint8(image: torch.Tensor) -> torch.Tensor:

@@ -308,6 +308,19 @@ def test_missing_end_marker_is_an_error(rng):
 
 
 @needs_decoder
+def test_a_region_above_the_cut_of_a_truncated_file_is_refused_too(rng):
+    """libjpeg would decode the top rows of a cut file happily; the end-marker check refuses it."""
+    data = _file(rng, "baseline 4:2:0", 256, 64)
+    cut = data[: len(data) * 3 // 4]
+    result = _jpeg.decode(_jpeg.data_tensor(cut), "RGB", crop=[0, 0, 16, 16])
+    assert isinstance(result, _jpeg.Failure) and "end-of-image marker" in result.message
+    with pytest.raises(ImageDecodeError, match="truncated"):
+        EncodedImage(cut).decode_crop([0, 0, 16, 16], (8, 8))
+    trailer = data + b"camera trailer bytes"  # bytes after the end marker are fine
+    assert isinstance(_jpeg.decode(_jpeg.data_tensor(trailer), "RGB", crop=[0, 0, 16, 16]), _jpeg.Decoded)
+
+
+@needs_decoder
 def test_not_a_jpeg_and_empty_input():
     with pytest.raises(ImageDecodeError, match="Not a JPEG file"):
         decode_jpeg(b"\x89PNG\r\n\x1a\n" + bytes(40))

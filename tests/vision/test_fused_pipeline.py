@@ -178,3 +178,125 @@ def test_decoding_fused_pipeline_honours_exif_orientation(seeded_generator):
     a, b = fused(data), plain(data)
     assert a.shape == b.shape == (3, 32, 20)
     assert levels(a, b, False) <= 1.0
+
+
+# --- samples and inputs the kernel does not fully handle (issue 7) -----------------------------
+
+
+def test_every_image_of_a_sample_is_transformed(seeded_generator):
+    first = Image(torch.randint(0, 256, (3, 40, 50), dtype=torch.uint8, generator=seeded_generator))
+    second = Image(torch.randint(0, 256, (3, 40, 50), dtype=torch.uint8, generator=seeded_generator))
+    fused, plain = pipelines(GEOMETRIES["RandomResizedCrop"], seed=4)
+    a, b = fused({"x": first, "y": second}), plain({"x": first, "y": second})
+    for key in ("x", "y"):
+        assert a[key].shape == b[key].shape == (3, 24, 24) and a[key].dtype == torch.float32
+        assert torch.equal(a[key], b[key])  # one transform for both: the plain chain ran
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRIES))
+def test_float64_input_ends_as_float32(seeded_generator, name):
+    image = torch.rand((3, 40, 50), dtype=torch.float64, generator=seeded_generator)
+    fused, plain = pipelines(GEOMETRIES[name], seed=6)
+    a, b = fused(image), plain(image)
+    assert a.dtype == b.dtype == torch.float32
+    assert levels(a, b, True) <= 1.0
+
+
+def test_empty_image_fails_like_the_plain_chain():
+    for name in sorted(GEOMETRIES):
+        fused, plain = pipelines(GEOMETRIES[name], seed=1)
+        for shape in [(3, 0, 40), (3, 40, 0)]:
+            image = torch.zeros(shape, dtype=torch.uint8)
+            for pipeline in (fused, plain):
+                with pytest.raises(ValueError, match="at least 1x1"):
+                    pipeline(image)
+
+
+def test_truncated_jpeg_fails_both_paths_the_same_way(seeded_generator):
+    data = _jpeg(seeded_generator, 256, 192)
+    cut = data[: len(data) * 3 // 4]  # the bottom quarter of the rows is missing
+    # Small crops: most lie above the cut, where decoding only their rows would succeed.
+    fused, plain = pipelines(
+        lambda g: T.RandomResizedCrop(16, scale=(0.01, 0.02), generator=g), seed=8, decode=True
+    )
+    for _ in range(8):
+        errors = []
+        for pipeline in (fused, plain):
+            with pytest.raises(ValueError, match="truncated") as info:
+                pipeline(cut)
+            errors.append(str(info.value))
+        assert errors[0] == errors[1]
+
+
+def _png16(seeded_generator, channels: int) -> bytes:
+    from triptych.vision.io import encode_png
+
+    image = torch.randint(0, 65536, (channels, 40, 50), generator=seeded_generator).to(torch.uint16)
+    return encode_png(image).numpy().tobytes()
+
+
+def _tiff32(seeded_generator) -> bytes:
+    array = torch.randint(-(2**31), 2**31 - 1, (40, 50), generator=seeded_generator, dtype=torch.int32)
+    buffer = io.BytesIO()
+    PILImage.fromarray(array.numpy(), mode="I").save(buffer, "TIFF")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["png16-gray", "png16-rgb", "tiff-int32"])
+def test_unchanged_decoding_of_wide_dtypes_runs_the_plain_chain(seeded_generator, kind):
+    data = _tiff32(seeded_generator) if kind == "tiff-int32" else _png16(
+        seeded_generator, 1 if kind == "png16-gray" else 3)
+
+    def build(fuse):
+        return T.Compose([
+            T.DecodeImage(mode="UNCHANGED"),
+            T.RandomResizedCrop(24, generator=torch.Generator().manual_seed(2)),
+            T.RandomHorizontalFlip(generator=torch.Generator().manual_seed(3)),
+            T.ToDtype(torch.float32, scale=True),
+        ], fuse=fuse)
+
+    fused, plain = build(True), build(False)
+    assert [type(m) for m in fused.plan] == [FusedCropResizeNormalize]
+    for _ in range(4):
+        a, b = fused(data), plain(data)
+        assert a.dtype == torch.float32 and torch.equal(a, b)
+
+
+def test_reduced_scale_off_decodes_at_full_scale_and_matches_the_plain_chain(seeded_generator, monkeypatch):
+    from triptych.vision import io as vio
+
+    full_scale = []
+    original_decode = vio.EncodedImage.decode_crop
+
+    def spy(self, box, size, **kwargs):
+        image, box_in_image = original_decode(self, box, size, **kwargs)
+        full_scale.append(list(box_in_image[2:]) == list(box[2:]))  # a reduced scale shrinks it
+        return image, box_in_image
+
+    monkeypatch.setattr(vio.EncodedImage, "decode_crop", spy)
+    data = _jpeg(seeded_generator, 480, 640)
+
+    def build(fuse):
+        return T.Compose([
+            T.DecodeImage(reduced_scale=False),
+            T.RandomResizedCrop((60, 80), generator=torch.Generator().manual_seed(5)),
+            T.ToDtype(torch.float32, scale=True), T.Normalize(MEAN, STD),
+        ], fuse=fuse)
+
+    fused, plain = build(True), build(False)
+    assert [type(m) for m in fused.plan] == [FusedCropResizeNormalize]
+    for _ in range(4):
+        a, b = fused(data), plain(data)
+        assert a.shape == b.shape == (3, 60, 80)
+        assert levels(a, b, True) <= 1.0
+    assert full_scale == [True] * 4  # the fused kernel ran, on a full-scale decode
+
+
+def test_a_1d_tensor_without_decode_image_fails_like_the_plain_chain():
+    fused, plain = pipelines(GEOMETRIES["Resize-int"], seed=1)
+    errors = []
+    for pipeline in (fused, plain):
+        with pytest.raises(TypeError) as info:  # the chain finds no image in it
+            pipeline(torch.zeros(100, dtype=torch.uint8))
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]

@@ -642,3 +642,27 @@ def test_encoded_image_share_rgb_views_pillows_memory(rng, monkeypatch):
     shared = vio.EncodedImage(data).decode(share_rgb=True)
     assert shared.shape == (3, 45, 61) and shared.stride() == (1, 4 * 61, 4)
     assert torch.equal(shared, decode_image(data))
+
+
+def test_truncated_jpeg_fails_even_when_only_top_rows_are_decoded(rng):
+    data = _encode(_smooth_image(rng, 256, 192), "JPEG", quality=90)
+    cut = data[: len(data) * 3 // 4]
+    # Before any pixel: the top 8 rows alone decode fine from the cut file.
+    with pytest.raises(ImageDecodeError, match="truncated"):
+        vio.EncodedImage(cut).decode(max_rows=8)
+    assert vio.EncodedImage(data).decode(max_rows=8).shape == (3, 8, 192)
+
+
+def test_bytes_after_the_jpeg_end_marker_are_allowed(rng):
+    data = _encode(_random_image(rng, 32, 40), "JPEG")
+    expected = decode_image(data)
+    for trailer in (b"\x00" * 64, b"camera trailer \xff\xd8 data"):
+        assert torch.equal(decode_image(data + trailer), expected)
+
+
+def test_truncated_jpeg_loads_when_pillow_is_told_to(rng, monkeypatch):
+    from PIL import ImageFile
+
+    data = _encode(_smooth_image(rng, 64, 64), "JPEG")
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert decode_image(data[: len(data) - 100]).shape == (3, 64, 64)

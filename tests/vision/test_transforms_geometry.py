@@ -1002,3 +1002,103 @@ def test_cuda_warps_match_cpu(gen):
         cpu = transform(images).int()
         gpu = transform(images.cuda()).cpu().int()
         assert (cpu - gpu).abs().max() <= 1
+
+
+# --- empty images and unusual dtypes (issue 7) ------------------------------------------------
+
+IDENTITY_QUAD = [[0, 0], [4, 0], [4, 4], [0, 4]]
+EMPTY_GEOMETRY_CALLS = {
+    "resize-int": lambda x: F.resize(x, 4),
+    "resize-hw": lambda x: F.resize(x, [4, 4]),
+    "crop": lambda x: F.crop(x, 0, 0, 2, 2),
+    "center_crop": lambda x: F.center_crop(x, 2),
+    "resized_crop": lambda x: F.resized_crop(x, 0, 0, 2, 2, [4, 4]),
+    "pad": lambda x: F.pad(x, [1]),
+    "hflip": F.hflip,
+    "vflip": F.vflip,
+    "rotate": lambda x: F.rotate(x, 30.0),
+    "affine": lambda x: F.affine(x, 10.0, [0, 0], 1.0, [0.0, 0.0]),
+    "perspective": lambda x: F.perspective(x, IDENTITY_QUAD, IDENTITY_QUAD),
+    "elastic": lambda x: F.elastic(x, torch.zeros(1, *x.shape[-2:], 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_GEOMETRY_CALLS))
+@pytest.mark.parametrize("shape", [(3, 0, 5), (3, 5, 0)])
+def test_geometry_functionals_refuse_an_empty_image(name, shape):
+    with pytest.raises(ValueError, match="empty image"):
+        EMPTY_GEOMETRY_CALLS[name](torch.zeros(shape, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="empty image"):
+        EMPTY_GEOMETRY_CALLS[name](tensors.Mask(torch.zeros(shape[1:], dtype=torch.uint8)))
+
+
+EMPTY_TRANSFORMS = {
+    "RandomResizedCrop": lambda: T.RandomResizedCrop(4),
+    "Resize": lambda: T.Resize(4),
+    "CenterCrop": lambda: T.CenterCrop(2),
+    "RandomCrop": lambda: T.RandomCrop(2, padding=3),
+    "RandomHorizontalFlip": lambda: T.RandomHorizontalFlip(p=1.0),
+    "RandomRotation": lambda: T.RandomRotation(10),
+    "RandomAffine": lambda: T.RandomAffine(10),
+    "RandomPerspective": lambda: T.RandomPerspective(p=1.0),
+    "ElasticTransform": lambda: T.ElasticTransform(),
+    "ColorJitter": lambda: T.ColorJitter(0.5),
+    "AutoAugment": lambda: T.AutoAugment(),
+    "RandAugment": lambda: T.RandAugment(),
+    "TrivialAugmentWide": lambda: T.TrivialAugmentWide(),
+    "AugMix": lambda: T.AugMix(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_TRANSFORMS))
+@pytest.mark.parametrize("shape", [(3, 0, 5), (3, 5, 0)])
+def test_transforms_refuse_an_empty_image(name, shape):
+    transform = EMPTY_TRANSFORMS[name]()
+    with pytest.raises(ValueError, match="empty image|at least 1x1"):
+        transform(tensors.Image(torch.zeros(shape, dtype=torch.uint8)))
+
+
+@pytest.mark.parametrize("dtype", [torch.uint16, torch.uint32, torch.int32, torch.bool])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_flips_support_every_image_dtype(gen, dtype, channels):
+    high = 2 if dtype == torch.bool else 60000
+    reference = torch.randint(0, high, (channels, 6, 7), generator=gen)
+    image = reference.to(dtype)
+    assert torch.equal(F.hflip(image).to(torch.int64), reference.flip(-1))
+    assert torch.equal(F.vflip(image).to(torch.int64), reference.flip(-2))
+    flipped = plain(T.RandomHorizontalFlip(p=1.0)(tensors.Image(image)))
+    assert flipped.dtype == dtype and torch.equal(flipped.to(torch.int64), reference.flip(-1))
+
+
+def test_resize_of_boxes_on_an_empty_canvas_is_a_clear_error():
+    boxes = tensors.BoundingBoxes([[0, 0, 1, 1]], format="XYXY", canvas_size=(0, 5))
+    with pytest.raises(ValueError, match="empty canvas"):
+        F.resize(boxes, 4)
+
+
+INTEGER_DTYPES = [torch.uint8, torch.int8, torch.int16, torch.uint16, torch.int32, torch.uint32, torch.int64]
+
+
+@pytest.mark.parametrize("source", INTEGER_DTYPES)
+@pytest.mark.parametrize("target", INTEGER_DTYPES)
+def test_to_dtype_scales_integer_images_by_their_value_bits(gen, source, target):
+    # torchvision's rule: shift by the difference of the bits that hold non-negative values
+    # (8 for uint8, 15 for int16, 31 for int32), so the top value maps near the top value.
+    def value_bits(dtype):
+        info = torch.iinfo(dtype)
+        return info.bits - (1 if info.min < 0 else 0)
+
+    top = torch.iinfo(source).max
+    values = [0, 1, 100 % (top + 1), top // 3, top] + [rint(gen, 0, min(top, 2**62)) for _ in range(4)]
+    shift = value_bits(target) - value_bits(source)
+    expected = [v << shift if shift > 0 else v >> -shift for v in values]
+    out = F.to_dtype(torch.tensor(values, dtype=torch.int64).to(source).view(1, 1, -1), target, scale=True)
+    assert out.dtype == target and out.flatten().tolist() == expected
+
+
+@pytest.mark.parametrize("dtype", [torch.uint16, torch.uint32])
+def test_equalize_works_for_wide_unsigned_images(gen, dtype):
+    levels = torch.randint(0, 256, (3, 9, 11), generator=gen, dtype=torch.uint8)
+    wide = F.to_dtype(levels, dtype, scale=True)
+    expected = F.to_dtype(F.equalize(levels), dtype, scale=True)
+    assert torch.equal(F.equalize(wide).to(torch.int64), expected.to(torch.int64))

@@ -396,3 +396,16 @@ def test_committed_figures_exist_and_are_small():
     for name in _load_make_figures().FIGURES:
         path = DOCS / "images" / f"{name}.png"
         assert path.is_file() and path.stat().st_size < 100_000
+
+
+def test_drawing_on_an_empty_image_is_a_clear_error():
+    from triptych.vision.utils import draw_bounding_boxes, draw_keypoints, draw_segmentation_masks
+
+    for shape in [(3, 0, 5), (3, 5, 0)]:
+        image = torch.zeros(shape, dtype=torch.uint8)
+        with pytest.raises(ValueError, match="empty image"):
+            draw_bounding_boxes(image, torch.tensor([[0, 0, 1, 1]]))
+        with pytest.raises(ValueError, match="empty image"):
+            draw_segmentation_masks(image, torch.zeros(1, *shape[1:], dtype=torch.bool))
+        with pytest.raises(ValueError, match="empty image"):
+            draw_keypoints(image, torch.zeros(1, 1, 2))

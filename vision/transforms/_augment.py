@@ -33,7 +33,7 @@ from . import functional as F
 from ._base import SampleInfo, VisionTransform, select_inputs
 from ._color import batch_shape, check_p, is_image, num_channels, rewrap
 from ._dispatch import _is_pil_type, has_kernel
-from .functional._geometry import _mode
+from .functional._geometry import _check_image, _mode
 from .functional._misc import _max_value
 
 __all__ = [
@@ -538,8 +538,7 @@ def _as_batch(image: Any, owner: str) -> tuple[torch.Tensor, Callable[[torch.Ten
         tensor = F.pil_to_tensor(image)
         return tensor.unsqueeze(0), lambda out: F.to_pil_image(out[0], mode=mode)
     plain = image.as_subclass(torch.Tensor)
-    if plain.ndim < 3:
-        raise ValueError(f"{owner} expects an image (..., C, H, W), got shape {tuple(plain.shape)}")
+    _check_image(plain, owner)
     shape = plain.shape
     return plain.reshape(-1, *shape[-3:]), lambda out: rewrap(out.reshape(shape), image)
 

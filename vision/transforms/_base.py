@@ -42,6 +42,14 @@ class SampleInfo:
     batch: int | None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
+    def __post_init__(self) -> None:
+        # The one check for every transform: random crops, resizes and warps divide by the size.
+        if self.size[0] <= 0 or self.size[1] <= 0:
+            raise ValueError(
+                f"vision transforms need an image of at least 1x1 pixels, got height x width "
+                f"{self.size[0]}x{self.size[1]}"
+            )
+
 
 def _spatial_size(item: Any) -> tuple[int, int] | None:
     if isinstance(item, (BoundingBoxes, KeyPoints)):

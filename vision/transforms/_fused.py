@@ -13,12 +13,15 @@ normalisation. When it starts with ``DecodeImage``, the crop is drawn from the J
 size first, then only what the crop needs is decoded (``EncodedImage.decode_crop``): at 1/2,
 1/4 or 1/8 DCT scale when the crop is shrunk at least that much, and — with the compiled
 libjpeg-turbo decoder — only the rows and iMCU columns the crop touches (with Pillow, the rows
-down to the crop's bottom edge). That changes pixels slightly (libjpeg's scaled IDCT instead of
-full decoding + antialiasing, box edges rounded to the reduced grid); ``Compose(...,
-fuse=False)`` runs the plain chain.
+down to the crop's bottom edge). Reduced scale changes pixels (libjpeg's scaled IDCT instead of
+full decoding + antialiasing, box edges rounded to the reduced grid): a fraction of a level on
+average but up to ~120 levels at sharp edges (docs/vision-transforms.md).
+``DecodeImage(reduced_scale=False)`` keeps the fused kernel on a full-scale decode (still only
+the crop's rows and columns); ``Compose(..., fuse=False)`` runs the plain chain.
 
-Samples the fast path does not cover — batches, PIL images, boxes or masks that must follow the
-crop — run the original transforms, unchanged.
+Samples the fast path does not cover — batches, PIL images, a second image, boxes or masks that
+must follow the crop, dtypes the kernel lacks, empty images — run the original transforms,
+unchanged; that is decided before any random draw.
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from triptych.transforms import register_fuser
 
 from .. import ops as vops
 from ..io import EncodedImage, decode_image
-from ..tensors import BoundingBoxes, Image, KeyPoints, Mask
-from ._base import SampleInfo, VisionTransform
+from ..tensors import Image
+from ._base import SampleInfo, VisionTransform, select_inputs
 from ._geometry import CenterCrop, RandomHorizontalFlip, RandomResizedCrop, Resize
 from ._misc import Normalize, ToDtype
 from .functional import _geometry as G
@@ -58,6 +61,11 @@ class DecodeImage(VisionTransform):
     first in a ``Compose`` followed by a crop or resize, and large JPEGs are decoded at reduced
     scale and only as far down as the crop reaches (see the module notes).
 
+    ``reduced_scale=False`` (keyword-only) makes such a fused ``Compose`` decode JPEGs at full
+    scale: still one kernel pass and only the rows above the crop, and then equal to the plain
+    chain within one uint8 level (reduced scale differs by up to ~120 levels at sharp edges).
+    ``DecodeImage`` alone, or in an unfused ``Compose``, always decodes at full scale.
+
     Example:
         >>> import io, torch, PIL.Image
         >>> buf = io.BytesIO()
@@ -66,10 +74,12 @@ class DecodeImage(VisionTransform):
         torch.Size([3, 6, 8])
     """
 
-    def __init__(self, mode: str = "RGB", *, apply_exif_orientation: bool = False):
+    def __init__(self, mode: str = "RGB", *, apply_exif_orientation: bool = False,
+                 reduced_scale: bool = True):
         super().__init__()
         self.mode = mode
         self.apply_exif_orientation = apply_exif_orientation
+        self.reduced_scale = bool(reduced_scale)
 
     def decode(self, data: Any, **options: Any) -> Image:
         return Image(decode_image(data, mode=self.mode, apply_exif_orientation=self.apply_exif_orientation, **options))
@@ -81,6 +91,10 @@ class DecodeImage(VisionTransform):
 
 
 _GEOMETRY = (RandomResizedCrop, Resize, CenterCrop)
+# The dtypes the compiled kernel reads; other images (uint16 PNGs, int32 TIFFs, ...) run the chain.
+_KERNEL_DTYPES = (torch.uint8, torch.float32, torch.float64)
+# Stands for what DecodeImage makes of an encoded item when deciding what the chain acts on.
+_DECODED = Image(torch.zeros(1, 1, 1, dtype=torch.uint8))
 
 
 def _antialias(value: bool | None) -> bool:
@@ -142,6 +156,9 @@ class FusedCropResizeNormalize(nn.Module):
         return self.mode == "bicubic"
 
     def _from_tensor(self, image: torch.Tensor) -> torch.Tensor | None:
+        # Decided before any random draw, so a sample left to the chain sees the same numbers.
+        if image.dim() != 3 or image.dtype not in _KERNEL_DTYPES or 0 in image.shape[-2:]:
+            return None
         if image.dtype == torch.uint8 and self._saturates():
             return None
         planned = self._box_and_size(int(image.shape[-2]), int(image.shape[-1]))
@@ -156,6 +173,10 @@ class FusedCropResizeNormalize(nn.Module):
         if self.decode.apply_exif_orientation:  # the crop is drawn on the rotated image
             return self._from_tensor(self.decode.decode(data))
         encoded = EncodedImage(data)
+        if encoded.format not in ("JPEG", "MPO"):
+            # Nothing to gain from the header alone, and the pixels' dtype (uint16 PNG, int32
+            # TIFF with mode="UNCHANGED") decides whether the kernel can take them.
+            return self._from_tensor(encoded.decode(mode=self.decode.mode, share_rgb=True))
         height, width = encoded.size
         planned = self._box_and_size(height, width)
         if planned is None:
@@ -164,32 +185,26 @@ class FusedCropResizeNormalize(nn.Module):
         flip = self._draw_flip()
         # Decodes only what the crop needs: a reduced DCT scale when the crop shrinks enough,
         # and (with the compiled decoder) only the rows and columns it touches.
-        image, box = encoded.decode_crop(box, size, mode=self.decode.mode)
+        image, box = encoded.decode_crop(box, size, mode=self.decode.mode,
+                                         reduced_scale=self.decode.reduced_scale)
         return self._run_kernel(image, box, size, flip)
 
     # -- dispatch ------------------------------------------------------------------------------
 
     def _fast_path_leaf(self, leaves: list[Any]) -> int | None:
-        """Index of the one leaf the fast path handles, or None when the sample needs the chain."""
-        candidates = []
-        for i, leaf in enumerate(leaves):
-            if isinstance(leaf, (Mask, BoundingBoxes, KeyPoints)):
-                return None
-            if self.decode is not None and _is_encoded(leaf):
-                candidates.append(i)
-            elif isinstance(leaf, torch.Tensor) and (type(leaf) is torch.Tensor or isinstance(leaf, Image)):
-                if self.decode is None and not candidates:
-                    candidates.append(i)
-            elif hasattr(leaf, "getpixel"):  # a PIL image
-                return None
-        if len(candidates) != 1:
+        """Index of the one leaf the fast path handles, or None when the sample needs the chain:
+        the chain acts on more than one item (two images; boxes, masks or keypoints that must
+        follow the crop) or on a PIL image."""
+        encoded = [self.decode is not None and _is_encoded(leaf) for leaf in leaves]
+        seen_by_chain = [_DECODED if e else leaf for leaf, e in zip(leaves, encoded)]
+        acted_on = [i for i, chosen in enumerate(select_inputs(seen_by_chain)) if chosen]
+        if len(acted_on) != 1:
             return None
-        leaf = leaves[candidates[0]]
-        if isinstance(leaf, torch.Tensor) and not _is_encoded(leaf) and (
-            leaf.dim() != 3 or leaf.dtype not in (torch.uint8, torch.float32, torch.float64)
-        ):
-            return None
-        return candidates[0]
+        index = acted_on[0]
+        leaf = leaves[index]
+        if encoded[index] or type(leaf) is torch.Tensor or isinstance(leaf, Image):
+            return index
+        return None  # a Mask, boxes, keypoints or a PIL image alone
 
     def _run_original(self, sample: Any) -> Any:
         for t in self.original:
@@ -203,9 +218,11 @@ class FusedCropResizeNormalize(nn.Module):
         if index is None:
             return self._run_original(sample)
         leaf = leaves[index]
-        out = self._from_encoded(leaf) if _is_encoded(leaf) else self._from_tensor(leaf)
+        encoded = self.decode is not None and _is_encoded(leaf)
+        out = self._from_encoded(leaf) if encoded else self._from_tensor(leaf)
         if out is None:
             return self._run_original(sample)
+        out = out.to(torch.float32)  # the run ends in ToDtype(float32): float64 input too
         # The plain chain would return an Image after DecodeImage or for an Image input.
         if self.decode is not None or isinstance(leaf, Image):
             out = Image(out)

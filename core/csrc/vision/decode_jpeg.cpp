@@ -103,6 +103,18 @@ bool read_header(Decoder& d, const unsigned char* data, size_t size, Header& hea
   return true;
 }
 
+// A complete file has its end-of-image marker FF D9 somewhere after the start of its scan
+// data (entropy-coded bytes stuff every FF as FF 00, so FF D9 cannot occur inside them).
+// libjpeg notices a cut file only on reaching the missing rows, so a region decode above the
+// cut would otherwise succeed. Searching from the end finds it at once in a complete file.
+bool has_end_marker(const unsigned char* data, size_t size, size_t scan_start) {
+  if (size < 2 || scan_start > size - 2) return false;
+  for (size_t i = size - 2;; --i) {
+    if (data[i] == 0xFF && data[i + 1] == 0xD9) return true;
+    if (i == scan_start) return false;
+  }
+}
+
 // The output colour space for `mode`, and the channels of the result; false: not handled here.
 bool choose_color_space(Decoder& d, Mode mode, int64_t& channels) {
   const J_COLOR_SPACE in = d.cinfo.jpeg_color_space;
@@ -254,6 +266,11 @@ DecodeResult decode_jpeg_cpu(const Tensor& data, const std::string& mode_name,
   info[2] = header.width;
   if (max_pixels >= 0 && header.height * header.width > max_pixels) {
     return fail(kTooLarge, "more pixels than max_pixels");
+  }
+  const auto* bytes = static_cast<const unsigned char*>(data.const_data_ptr());
+  if (!has_end_marker(bytes, static_cast<size_t>(data.numel()),
+                      static_cast<size_t>(d.cinfo.src->next_input_byte - bytes))) {
+    return fail(kCorrupt, "Premature end of JPEG file (no end-of-image marker after the scan data)");
   }
   if (!crop.empty()) {
     STD_TORCH_CHECK(crop[0] >= 0 && crop[1] >= 0 && crop[2] > 0 && crop[3] > 0 &&

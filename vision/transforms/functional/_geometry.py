@@ -96,19 +96,24 @@ def _mode(interpolation: Any, allowed: Sequence[str] = ("nearest", "bilinear", "
 # --- shared helpers ---------------------------------------------------------------------------
 
 
-def _check_image(image: torch.Tensor, name: str) -> None:
-    if image.ndim < 3:
-        raise ValueError(f"{name} expects an image (..., C, H, W), got shape {tuple(image.shape)}")
+def _check_image(image: torch.Tensor, name: str, *, min_ndim: int = 3) -> None:
+    """The check every geometry kernel starts with: enough dimensions, and a height and width
+    of at least one pixel (an empty image has nothing to resample: no silent empty result)."""
+    if image.ndim < min_ndim:
+        layout = "(..., C, H, W)" if min_ndim == 3 else "(..., H, W)"
+        raise ValueError(f"{name} expects an image {layout}, got shape {tuple(image.shape)}")
+    if image.shape[-2] == 0 or image.shape[-1] == 0:
+        raise ValueError(
+            f"{name} got an empty image of shape {tuple(image.shape)}: "
+            "height and width must be at least 1"
+        )
 
 
 def _with_channel(
     mask: torch.Tensor, kernel: Callable[[torch.Tensor], torch.Tensor]
 ) -> torch.Tensor:
     """Run an image kernel on a mask ``(..., H, W)``, adding a channel dim for 2-D masks."""
-    if mask.ndim < 2:
-        raise ValueError(
-            f"a mask needs at least 2 dimensions (H, W), got shape {tuple(mask.shape)}"
-        )
+    _check_image(mask, "a mask kernel", min_ndim=2)
     if mask.ndim == 2:
         return kernel(mask.unsqueeze(0)).squeeze(0)
     return kernel(mask)
@@ -278,6 +283,8 @@ def _resized_output_size(
     """torchvision's rule: an int (or 1-sequence) is the shorter side, (h, w) is exact,
     None means "longer side = max_size"; ``max_size`` caps the longer side."""
     h, w = int(canvas_size[0]), int(canvas_size[1])
+    if h <= 0 or w <= 0:  # boxes and keypoints reach here without an image check
+        raise ValueError(f"resize got an empty canvas of size {(h, w)}: height and width must be at least 1")
     short, long = (w, h) if w <= h else (h, w)
     if isinstance(size, numbers.Number):
         size = [int(size)]
@@ -397,6 +404,7 @@ def _resize_image(
 
 @register_kernel(resize, Mask)
 def _resize_mask(mask, size, interpolation=None, max_size=None, antialias=None):
+    _check_image(mask, "resize", min_ndim=2)
     new_size = _resized_output_size(mask.shape[-2:], size, max_size)
     return _with_channel(mask, lambda m: _resize_to(m, new_size, "nearest", False))
 
@@ -442,8 +450,7 @@ def crop(inpt: Any, top: int, left: int, height: int, width: int) -> Any:
 
 @register_kernel(crop, torch.Tensor)
 def _crop_image(image, top, left, height, width):
-    if image.ndim < 2:
-        raise ValueError(f"crop expects (..., H, W), got shape {tuple(image.shape)}")
+    _check_image(image, "crop", min_ndim=2)
     if height < 0 or width < 0:
         raise ValueError(f"crop size must be non-negative, got {(height, width)}")
     h, w = image.shape[-2:]
@@ -629,8 +636,6 @@ def _pad_any(
     if mode not in PADDING_MODES:
         raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {mode!r}")
     if mode != "constant":
-        if x.shape[-2] == 0 or x.shape[-1] == 0:
-            raise ValueError(f"cannot {mode}-pad an empty image of shape {tuple(x.shape)}")
         rows = _pad_indices(x.shape[-2], top, bottom, mode, x.device)
         cols = _pad_indices(x.shape[-1], left, right, mode, x.device)
         return x.index_select(-2, rows).index_select(-1, cols)
@@ -685,6 +690,7 @@ def _pad_mask(mask, padding, fill=None, padding_mode="constant"):
         if len(values) != 1:
             raise ValueError(f"a mask is padded with one value, got fill={fill!r}")
         fill = values[0]
+    _check_image(mask, "pad", min_ndim=2)
     return _pad_any(mask, _parse_padding(padding), fill, padding_mode, channel_dim=False)
 
 
@@ -736,12 +742,24 @@ vflip = vertical_flip
 
 @register_kernel(horizontal_flip, torch.Tensor)
 def _hflip_image(image):
-    return image.flip(-1)
+    _check_image(image, "horizontal_flip", min_ndim=2)
+    return _flip_any(image, -1)
 
 
 @register_kernel(vertical_flip, torch.Tensor)
 def _vflip_image(image):
-    return image.flip(-2)
+    _check_image(image, "vertical_flip", min_ndim=2)
+    return _flip_any(image, -2)
+
+
+def _flip_any(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``x.flip(dim)`` for every dtype: torch's CPU flip lacks uint16/uint32/uint64 for some
+    layouts, a reversed gather has them all."""
+    try:
+        return x.flip(dim)
+    except NotImplementedError:
+        reverse = torch.arange(x.shape[dim] - 1, -1, -1, device=x.device)
+        return x.index_select(dim, reverse)
 
 
 def _flip_boxes(boxes: BoundingBoxes, axis: int) -> BoundingBoxes:

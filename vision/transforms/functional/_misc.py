@@ -109,10 +109,27 @@ def _to_dtype_image(image: torch.Tensor, dtype: torch.dtype = torch.float32, sca
         return image.to(dtype).mul_(1.0 / _max_value(image.dtype))
     if float_in:  # float -> int: spread [0, 1] evenly over the integer levels
         return image.mul(_max_value(dtype) + 1.0 - 1e-3).to(dtype)
-    shift = (torch.iinfo(dtype).bits - torch.iinfo(image.dtype).bits)
+    shift = _value_bits(dtype) - _value_bits(image.dtype)
+    if image.dtype not in _SHIFTABLE or dtype not in _SHIFTABLE:
+        # torch shifts no unsigned type but uint8: shift uint16/uint32 values in int64, exact.
+        if torch.uint64 in (image.dtype, dtype):
+            raise TypeError(f"to_dtype cannot scale between {image.dtype} and {dtype}; convert to int64 first")
+        work = image.to(torch.int64)
+        work = work.bitwise_left_shift_(shift) if shift > 0 else work.bitwise_right_shift_(-shift)
+        return work.to(dtype)
     if shift > 0:
         return image.to(dtype).bitwise_left_shift_(shift)
     return image.bitwise_right_shift(-shift).to(dtype)
+
+
+# Integer types torch's bit shifts support.
+_SHIFTABLE = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+def _value_bits(dtype: torch.dtype) -> int:
+    """Bits of the non-negative values of an integer type: 8 for uint8, 15 for int16, 31 for int32."""
+    info = torch.iinfo(dtype)
+    return info.bits - (1 if info.min < 0 else 0)
 
 
 def normalize(
