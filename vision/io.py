@@ -258,13 +258,15 @@ def decode_jpeg(
 
 
 def _jpeg_input(data, name: str) -> bytes | torch.Tensor:
-    """What decode_jpeg reads: a 1-D uint8 tensor (no copy on the CPU) or ``bytes``."""
+    """What decode_jpeg reads: for the compiled decoder a 1-D uint8 CPU tensor (no copy for a
+    CPU tensor or ``bytes``), made here in the calling thread, not on the pool; else ``bytes``."""
     if isinstance(data, torch.Tensor):
         if data.dtype != torch.uint8 or data.dim() != 1:
             raise ValueError(f"decode_jpeg expects {name} to be a 1-D uint8 tensor of encoded bytes, "
                              f"got dtype {data.dtype} and shape {tuple(data.shape)}")
-        return data if _jpeg.AVAILABLE else _as_bytes(data)
-    return _as_bytes(data)
+        return _jpeg.data_tensor(data) if _jpeg.AVAILABLE else _as_bytes(data)
+    data = _as_bytes(data)
+    return _jpeg.data_tensor(data) if _jpeg.AVAILABLE else data
 
 
 def _decode_one_jpeg(data: bytes | torch.Tensor, source: str, mode: str, apply_exif: bool) -> torch.Tensor:
