@@ -37,11 +37,13 @@ from enum import Enum
 
 import numpy as np
 import torch
-from PIL import Image, ImageFile, ImageOps
 
 from triptych.paths import write_atomic
 
 from . import _jpeg
+from ._pil import pil_modules
+
+Image, ImageFile, ImageOps = pil_modules("Image", "ImageFile", "ImageOps")
 
 __all__ = [
     "MAX_IMAGE_PIXELS",
