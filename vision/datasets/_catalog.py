@@ -1,4 +1,4 @@
-"""The vision entries of the dataset catalog (CIFAR-10/100, MNIST, Fashion-MNIST): real URLs, sizes and sha256 values.
+"""The vision entries of the dataset catalog: real URLs, sizes and sha256 values.
 
 Every sha256 and size is copied from public material, named beside each entry (mostly
 TensorFlow Datasets' ``url_checksums`` files and torchaudio's dataset modules); a dataset whose
@@ -62,6 +62,7 @@ register_dataset(
     domain="vision",
     description="MNIST handwritten digits: 70,000 28x28 grey images in 10 classes, IDX format.",
     homepage="http://yann.lecun.com/exdb/mnist/",
+    dataset_class="triptych.vision.datasets.mnist:MNIST",
     resources={
         "train": [
             _mnist("train-images-idx3-ubyte.gz",
@@ -92,6 +93,7 @@ register_dataset(
     description="Fashion-MNIST: 70,000 28x28 grey images of clothing in 10 classes, IDX format.",
     homepage="https://github.com/zalandoresearch/fashion-mnist",
     license="MIT",
+    dataset_class="triptych.vision.datasets.mnist:FashionMNIST",
     resources={
         "train": [
             _fashion("train-images-idx3-ubyte.gz",
@@ -106,4 +108,58 @@ register_dataset(
                      "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
         ],
     },
+)
+
+
+def _kmnist(filename: str, sha256: str, size: int) -> Resource:
+    return Resource(filename, [f"http://codh.rois.ac.jp/kmnist/dataset/kmnist/{filename}",
+                               f"https://codh.rois.ac.jp/kmnist/dataset/kmnist/{filename}"],
+                    sha256, size=size)
+
+
+# sha256/size: tensorflow/datasets url_checksums/kmnist.txt (the same sha256 values are in
+# other public loaders). License: CC BY-SA 4.0, per the dataset's page.
+register_dataset(
+    "kmnist",
+    domain="vision",
+    description="Kuzushiji-MNIST: 70,000 28x28 grey images of cursive Japanese (Hiragana) "
+                "characters in 10 classes, IDX format.",
+    homepage="https://github.com/rois-codh/kmnist",
+    license="CC BY-SA 4.0",
+    dataset_class="triptych.vision.datasets.mnist:KMNIST",
+    resources={
+        "train": [
+            _kmnist("train-images-idx3-ubyte.gz",
+                    "51467d22d8cc72929e2a028a0428f2086b092bb31cfb79c69cc0a90ce135fde4", 18165135),
+            _kmnist("train-labels-idx1-ubyte.gz",
+                    "e38f9ebcd0f3ebcdec7fc8eabdcdaef93bb0df8ea12bee65224341c8183d8e17", 29497),
+        ],
+        "test": [
+            _kmnist("t10k-images-idx3-ubyte.gz",
+                    "edd7a857845ad6bb1d0ba43fe7e794d164fe2dce499a1694695a792adfac43c5", 3041136),
+            _kmnist("t10k-labels-idx1-ubyte.gz",
+                    "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c", 5120),
+        ],
+    },
+)
+
+# sha256/size: tensorflow/datasets url_checksums/emnist.txt (the itl.nist.gov address; NIST now
+# serves the file from biometrics.nist.gov, listed as a mirror: verified against the same hash).
+# One zip holds every split, so each split names the same file.
+_EMNIST_ZIP = Resource(
+    "gzip.zip",
+    ["https://www.itl.nist.gov/iaui/vip/cs_links/EMNIST/gzip.zip",
+     "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"],
+    "fb9bb67e33772a9cc0b895e4ecf36d2cf35be8b709693c3564cea2a019fcda8e",
+    size=561753746,
+)
+register_dataset(
+    "emnist",
+    domain="vision",
+    description="EMNIST: handwritten digits and letters, 28x28 grey, IDX format, in six splits "
+                "(byclass, bymerge, balanced, letters, digits, mnist).",
+    homepage="https://www.nist.gov/itl/products-and-services/emnist-dataset",
+    dataset_class="triptych.vision.datasets.mnist:EMNIST",
+    resources={split: [_EMNIST_ZIP] for split in
+               ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")},
 )
