@@ -21,6 +21,7 @@ register_dataset(
     description="CIFAR-10: 60,000 32x32 colour images in 10 classes (50,000 train, 10,000 "
                 "test), binary version.",
     homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+    dataset_class="triptych.vision.datasets.cifar:CIFAR10",
     resources=[Resource(
         "cifar-10-binary.tar.gz",
         ["https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"],
@@ -36,6 +37,7 @@ register_dataset(
     description="CIFAR-100: 60,000 32x32 colour images in 100 fine / 20 coarse classes, "
                 "binary version.",
     homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+    dataset_class="triptych.vision.datasets.cifar:CIFAR100",
     resources=[Resource(
         "cifar-100-binary.tar.gz",
         ["https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz"],
@@ -162,4 +164,48 @@ register_dataset(
     dataset_class="triptych.vision.datasets.mnist:EMNIST",
     resources={split: [_EMNIST_ZIP] for split in
                ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")},
+)
+
+
+def _svhn(split: str, sha256: str, size: int) -> list[Resource]:
+    return [Resource(f"{split}_32x32.mat",
+                     [f"http://ufldl.stanford.edu/housenumbers/{split}_32x32.mat"],
+                     sha256, size=size)]
+
+
+# sha256/size: tensorflow/datasets url_checksums/svhn_cropped.txt. Terms: non-commercial use
+# only, per the dataset's page.
+register_dataset(
+    "svhn",
+    domain="vision",
+    description="SVHN cropped digits: 32x32 colour images of house-number digits in 10 "
+                "classes (73,257 train, 26,032 test, 531,131 extra), MATLAB .mat files.",
+    homepage="http://ufldl.stanford.edu/housenumbers/",
+    dataset_class="triptych.vision.datasets.svhn:SVHN",
+    default_splits=["train", "test"],
+    resources={
+        "train": _svhn("train", "435e94d69a87fde4fd4d7f3dd208dfc32cb6ae8af2240d066de1df7508d083b8",
+                       182040794),
+        "test": _svhn("test", "cdce80dfb2a2c4c6160906d0bd7c68ec5a99d7ca4831afa54f09182025b6a75b",
+                      64275384),
+        "extra": _svhn("extra", "a133a4beb38a00fcdda90c9489e0c04f900b660ce8a316a5e854838379a71eb3",
+                       1329278602),
+    },
+)
+
+# sha256/size: tensorflow/datasets url_checksums/stl10.txt. One archive holds every split.
+_STL10 = Resource(
+    "stl10_binary.tar.gz",
+    ["http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"],
+    "f31fd99273a1acb8609c8db427cebb1de3f71de77758cdc0e22956e1289b9866",
+    size=2640397119,
+)
+register_dataset(
+    "stl10",
+    domain="vision",
+    description="STL-10: 96x96 colour images in 10 classes (5,000 train, 8,000 test, 100,000 "
+                "unlabeled), binary version.",
+    homepage="https://cs.stanford.edu/~acoates/stl10/",
+    dataset_class="triptych.vision.datasets.stl10:STL10",
+    resources={split: [_STL10] for split in ("train", "test", "unlabeled", "train+unlabeled")},
 )
