@@ -20,6 +20,7 @@ from . import _catalog  # noqa: F401 - registers the vision catalog entries
 _CLASSES = {
     "SyntheticShapes": "synthetic",
     "MNIST": "mnist", "FashionMNIST": "mnist", "KMNIST": "mnist", "EMNIST": "mnist",
+    "DatasetFolder": "folder", "ImageFolder": "folder",
     "CIFAR10": "cifar", "CIFAR100": "cifar", "SVHN": "svhn", "STL10": "stl10",
 }
 
