@@ -209,3 +209,35 @@ register_dataset(
     dataset_class="triptych.vision.datasets.stl10:STL10",
     resources={split: [_STL10] for split in ("train", "test", "unlabeled", "train+unlabeled")},
 )
+
+
+def _voc(filename: str, sha256: str, size: int, folder: str) -> Resource:
+    # host.robots.ox.ac.uk is the challenge's own site; pjreddie.com the copy TFDS hashed.
+    return Resource(filename, [f"http://host.robots.ox.ac.uk/pascal/VOC/{folder}/{filename}",
+                               f"http://pjreddie.com/media/files/{filename}"], sha256, size=size)
+
+
+# sha256/size: tensorflow/datasets url_checksums/voc.txt. Splits are "<year>-<image set>".
+_VOC2012 = _voc("VOCtrainval_11-May-2012.tar",
+                "e14f763270cf193d0b5f74b169f44157a4b0c6efa708f4dd0ff78ee691763bcb", 1999639040,
+                "voc2012")
+_VOC2007 = _voc("VOCtrainval_06-Nov-2007.tar",
+                "7d8cd951101b0957ddfd7a530bdc8a94f06121cfc1e511bb5937e973020c7508", 460032000,
+                "voc2007")
+_VOC2007_TEST = _voc("VOCtest_06-Nov-2007.tar",
+                     "6836888e2e01dca84577a849d339fa4f73e1e4f135d312430c4856b5609b4892",
+                     451020800, "voc2007")
+register_dataset(
+    "voc",
+    domain="vision",
+    description="Pascal VOC 2007 and 2012: 20 object classes with boxes (detection) and "
+                "per-pixel classes (segmentation); splits '<year>-<image set>'.",
+    homepage="http://host.robots.ox.ac.uk/pascal/VOC/",
+    dataset_class="triptych.vision.datasets.voc:VOCDetection",
+    default_splits=["2012-trainval"],
+    resources={
+        **{f"2012-{s}": [_VOC2012] for s in ("train", "val", "trainval")},
+        **{f"2007-{s}": [_VOC2007] for s in ("train", "val", "trainval")},
+        "2007-test": [_VOC2007_TEST],
+    },
+)
