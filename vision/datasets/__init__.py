@@ -21,6 +21,7 @@ _CLASSES = {
     "SyntheticShapes": "synthetic",
     "MNIST": "mnist", "FashionMNIST": "mnist", "KMNIST": "mnist", "EMNIST": "mnist",
     "DatasetFolder": "folder", "ImageFolder": "folder",
+    "CocoDetection": "coco",
     "VOCDetection": "voc", "VOCSegmentation": "voc",
     "CIFAR10": "cifar", "CIFAR100": "cifar", "SVHN": "svhn", "STL10": "stl10",
 }

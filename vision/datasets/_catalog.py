@@ -241,3 +241,29 @@ register_dataset(
         "2007-test": [_VOC2007_TEST],
     },
 )
+
+
+# sha256/size: tensorflow/datasets url_checksums/coco2017.txt. Each split: its images zip and
+# the annotations zip (both splits' instances_*.json files are in it).
+_COCO_ANNOTATIONS = Resource(
+    "annotations_trainval2017.zip",
+    ["http://images.cocodataset.org/annotations/annotations_trainval2017.zip"],
+    "113a836d90195ee1f884e704da6304dfaaecff1f023f49b6ca93c4aaae470268", size=252907541)
+register_dataset(
+    "coco2017",
+    domain="vision",
+    description="COCO 2017 detection: 118k train / 5k val images with boxes, 80 categories "
+                "and instance masks (polygons, RLE).",
+    homepage="https://cocodataset.org/",
+    license="CC BY 4.0 (annotations); images: Flickr terms of use",
+    dataset_class="triptych.vision.datasets.coco:CocoDetection",
+    default_splits=["val"],
+    resources={
+        "train": [Resource("train2017.zip", ["http://images.cocodataset.org/zips/train2017.zip"],
+                           "69a8bb58ea5f8f99d24875f21416de2e9ded3178e903f1f7603e283b9e06d929",
+                           size=19336861798), _COCO_ANNOTATIONS],
+        "val": [Resource("val2017.zip", ["http://images.cocodataset.org/zips/val2017.zip"],
+                         "4f7e2ccb2866ec5041993c9cf2a952bbed69647b115d0f74da7ce8f4bef82f05",
+                         size=815585330), _COCO_ANNOTATIONS],
+    },
+)
