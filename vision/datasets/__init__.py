@@ -22,6 +22,8 @@ _CLASSES = {
     "MNIST": "mnist", "FashionMNIST": "mnist", "KMNIST": "mnist", "EMNIST": "mnist",
     "DatasetFolder": "folder", "ImageFolder": "folder",
     "CocoDetection": "coco",
+    "OxfordIIITPet": "pets_flowers_food", "Flowers102": "pets_flowers_food",
+    "Food101": "pets_flowers_food",
     "VOCDetection": "voc", "VOCSegmentation": "voc",
     "CIFAR10": "cifar", "CIFAR100": "cifar", "SVHN": "svhn", "STL10": "stl10",
 }

@@ -267,3 +267,57 @@ register_dataset(
                          size=815585330), _COCO_ANNOTATIONS],
     },
 )
+
+
+# sha256/size: tensorflow/datasets url_checksums/oxford_iiit_pet.txt. License: CC BY-SA 4.0,
+# per the dataset's page.
+_PET = [Resource(name, [f"https://www.robots.ox.ac.uk/~vgg/data/pets/data/{name}",
+                        f"http://www.robots.ox.ac.uk/~vgg/data/pets/data/{name}"], sha, size=size)
+        for name, sha, size in (
+            ("images.tar.gz", "67195c5e1c01f1ab5f9b6a5d22b8c27a580d896ece458917e61d459337fa318d",
+             791918971),
+            ("annotations.tar.gz",
+             "52425fb6de5c424942b7626b428656fcbd798db970a937df61750c0f1d358e91", 19173078))]
+register_dataset(
+    "oxford_iiit_pet",
+    domain="vision",
+    description="Oxford-IIIT Pet: 7,349 images of 37 cat and dog breeds with trimap "
+                "segmentations (trainval 3,680, test 3,669).",
+    homepage="https://www.robots.ox.ac.uk/~vgg/data/pets/",
+    license="CC BY-SA 4.0",
+    dataset_class="triptych.vision.datasets.pets_flowers_food:OxfordIIITPet",
+    resources={"trainval": _PET, "test": _PET},
+)
+
+# sha256/size: tensorflow/datasets url_checksums/oxford_flowers102.txt.
+_FLOWERS = [Resource(name, [f"https://www.robots.ox.ac.uk/~vgg/data/flowers/102/{name}"], sha,
+                     size=size)
+            for name, sha, size in (
+                ("102flowers.tgz",
+                 "2d01ecc807db462958cfe3d92f57a8c252b4abd240eb955770201e45f783b246", 344862509),
+                ("imagelabels.mat",
+                 "4903e94206bac23bf772aadf06451916df56b58fc483a62db32a97b82656651d", 502),
+                ("setid.mat",
+                 "46b8678f91fd95d3c8f4feab80d271a6c834a1dd896fe29fd3e6ad9ce5c8dccd", 14989))]
+register_dataset(
+    "flowers102",
+    domain="vision",
+    description="Oxford 102 Flowers: 8,189 images of 102 flower categories (train 1,020, val "
+                "1,020, test 6,149).",
+    homepage="https://www.robots.ox.ac.uk/~vgg/data/flowers/102/",
+    dataset_class="triptych.vision.datasets.pets_flowers_food:Flowers102",
+    resources={"train": _FLOWERS, "val": _FLOWERS, "test": _FLOWERS},
+)
+
+# sha256/size: tensorflow/datasets url_checksums/food101.txt.
+_FOOD = [Resource("food-101.tar.gz", ["http://data.vision.ee.ethz.ch/cvl/food-101.tar.gz"],
+                  "d97d15e438b7f4498f96086a4f7e2fa42a32f2712e87d3295441b2b6314053a4",
+                  size=4996278331)]
+register_dataset(
+    "food101",
+    domain="vision",
+    description="Food-101: 101,000 images of 101 dishes (75,750 train, 25,250 test).",
+    homepage="https://data.vision.ee.ethz.ch/cvl/datasets_extra/food-101/",
+    dataset_class="triptych.vision.datasets.pets_flowers_food:Food101",
+    resources={"train": _FOOD, "test": _FOOD},
+)
