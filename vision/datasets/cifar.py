@@ -118,7 +118,11 @@ class CIFAR100(_CIFAR):
     label_bytes = 2  # coarse, fine
     names_file = "fine_label_names.txt"
 
-    def __init__(self, root: str | os.PathLike | None = None, **kwargs: Any) -> None:
-        super().__init__(root, **kwargs)
+    def __init__(self, root: str | os.PathLike | None = None, *, train: bool = True,
+                 transform: Callable | None = None, target_transform: Callable | None = None,
+                 transforms: Callable | None = None, download: bool = False) -> None:
+        super().__init__(root, train=train, transform=transform,
+                         target_transform=target_transform, transforms=transforms,
+                         download=download)
         self.coarse_targets = self._labels[:, 0]
         self.coarse_classes = _names(self.folder / self.base_folder / "coarse_label_names.txt")

@@ -157,8 +157,13 @@ class VOCSegmentation(_VOCBase):
     _tasks_folder = "Segmentation"
     classes = VOC_CLASSES
 
-    def __init__(self, root: str | os.PathLike | None = None, **kwargs: Any) -> None:
-        super().__init__(root, **kwargs)
+    def __init__(self, root: str | os.PathLike | None = None, *, year: str = "2012",
+                 image_set: str = "train", transform: Callable | None = None,
+                 target_transform: Callable | None = None, transforms: Callable | None = None,
+                 download: bool = False) -> None:
+        super().__init__(root, year=year, image_set=image_set, transform=transform,
+                         target_transform=target_transform, transforms=transforms,
+                         download=download)
         self.masks = [self.voc_root / "SegmentationClass" / f"{i}.png" for i in self.ids]
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
