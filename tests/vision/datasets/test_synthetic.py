@@ -129,3 +129,12 @@ def test_transform_must_be_callable_and_index_in_range():
     with pytest.raises(IndexError):
         ds[-5]
     assert "Number of datapoints: 4" in repr(ds)
+
+
+def test_dataloader_workers_give_the_same_samples():
+    ds = SyntheticShapes(24, 32, seed=4)
+    loader = torch.utils.data.DataLoader(ds, batch_size=8, num_workers=2)
+    images, labels = map(torch.cat, zip(*loader))
+    assert images.shape == (24, 3, 32, 32)
+    assert torch.equal(images, torch.stack([ds[i][0] for i in range(24)]))
+    assert labels.tolist() == [ds[i][1] for i in range(24)]
