@@ -55,7 +55,8 @@ def extensions():
     from torch.utils.cpp_extension import BuildExtension, CppExtension, CUDAExtension
 
     csrc = ROOT / "core" / "csrc"
-    sources = sorted(str(p.relative_to(ROOT)) for p in csrc.rglob("*.cpp"))
+    text_csrc = csrc / "text"
+    sources = sorted(str(p.relative_to(ROOT)) for p in csrc.rglob("*.cpp") if text_csrc not in p.parents)
     with_cuda = cuda_wanted(torch)
     macros = [("TORCH_TARGET_VERSION", TORCH_TARGET_VERSION), ("Py_LIMITED_API", PY_LIMITED_API)]
     cxx_flags = ["-O3", "-std=c++17", "-fdiagnostics-color=always"]
@@ -82,7 +83,30 @@ def extensions():
         extra_compile_args=extra,
         py_limited_api=True,
     )
-    return [ext], {"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)}
+    return [ext, text_extension(text_csrc, csrc)], {
+        "build_ext": BuildExtension.with_options(no_python_abi_suffix=True)
+    }
+
+
+def text_extension(text_csrc, csrc):
+    """``triptych._text``: the tokenizers' core, a plain CPython limited-API module (no libtorch).
+
+    Tokenizers take and return Python strings and lists, which torch custom ops cannot carry;
+    see core/csrc/text/text_module.cpp. Py_LIMITED_API 3.10 for PyUnicode_AsUTF8AndSize
+    (the project requires Python >= 3.10).
+    """
+    from setuptools import Extension
+
+    return Extension(
+        "triptych._text",
+        sorted(str(p.relative_to(ROOT)) for p in text_csrc.glob("*.cpp")),
+        include_dirs=[str(csrc)],
+        define_macros=[("Py_LIMITED_API", "0x030A0000")],
+        extra_compile_args=["-O3", "-std=c++17", "-pthread"],
+        extra_link_args=["-pthread"],
+        language="c++",
+        py_limited_api=True,
+    )
 
 
 ext_modules, cmdclass = extensions()

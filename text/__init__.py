@@ -1,8 +1,24 @@
 """triptych.text: tokenizers, vocabularies and text transforms.
 
-Needs the ``text`` extra: ``pip install 'triptych[text]'``.
+Submodules load on first use: ``triptych.text.tokenizers`` (byte-level BPE, WordPiece, regex
+and — with the ``text`` extra, ``pip install 'triptych[text]'`` — SentencePiece).
 """
 
-from triptych._deps import require
+from __future__ import annotations
 
-require("sentencepiece", "text")
+import importlib
+from typing import Any
+
+_LAZY_SUBMODULES = ("tokenizers",)
+
+__all__ = [*_LAZY_SUBMODULES]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"triptych.text.{name}")
+    raise AttributeError(f"module 'triptych.text' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
