@@ -197,14 +197,14 @@ class BPETokenizer:
     # ---------------------------------------------------------------- encoding
     def encode(self, text: str | bytes, *, add_special_tokens: bool = True) -> list[int]:
         """Ids of ``text`` (str, or bytes holding UTF-8: invalid bytes raise ValueError)."""
-        return compiled_text().bpe_encode(self._core(add_special_tokens), text)
+        return compiled_text().encode(self._core(add_special_tokens), text)
 
     def encode_batch(
         self, texts: Sequence[str | bytes], *, add_special_tokens: bool = True, num_threads: int | None = None
     ) -> list[list[int]]:
         """Ids of every text. Runs without the GIL, on up to ``num_threads`` threads
         (default ``torch.get_num_threads()``) when the batch is large."""
-        return compiled_text().bpe_encode_batch(self._core(add_special_tokens), _as_list(texts),
+        return compiled_text().encode_batch(self._core(add_special_tokens), _as_list(texts),
                                                 default_threads(num_threads))
 
     def encode_batch_padded(
@@ -225,7 +225,7 @@ class BPETokenizer:
         """
         if max_length is not None and max_length < 0:
             raise ValueError(f"max_length must be >= 0 or None, got {max_length}")
-        data, width, lengths = compiled_text().bpe_encode_batch_padded(
+        data, width, lengths = compiled_text().encode_batch_padded(
             self._core(add_special_tokens), _as_list(texts), default_threads(num_threads),
             int(padding_value), -1 if max_length is None else int(max_length))
         return padded_tensors(data, width, lengths)

@@ -33,3 +33,13 @@ def padded_tensors(data: bytearray, width: int, lengths: bytearray) -> tuple[tor
     batch = lengths_t.numel()
     ids = torch.frombuffer(data, dtype=torch.int64) if data else torch.zeros(0, dtype=torch.int64)
     return ids.view(batch, width), lengths_t
+
+
+def pad_rows(rows: list[list[int]], padding_value: int, max_length: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The padded (ids, lengths) form of ragged id lists, in Python (for the rare slow path)."""
+    lengths = [len(r) if max_length is None else min(len(r), max_length) for r in rows]
+    width = max(lengths, default=0)
+    ids = torch.full((len(rows), width), padding_value, dtype=torch.int64)
+    for i, (row, n) in enumerate(zip(rows, lengths)):
+        ids[i, :n] = torch.tensor(row[:n], dtype=torch.int64)
+    return ids, torch.tensor(lengths, dtype=torch.int64)

@@ -12,7 +12,8 @@ Classes (bit flags, several may be set):
   Rust's ``char::is_whitespace`` match; Python's ``str.isspace`` also takes U+001C–U+001F,
   which neither of them does);
 * ``kPunct``   — P* (BERT punctuation, beside the ASCII symbol ranges);
-* ``kControl`` — C* (what BERT's text cleaning drops);
+* ``kControl`` — Cc, Cf, Co, Cs (what BERT's text cleaning drops; unassigned code points are
+  kept, as Hugging Face does);
 * ``kMark``    — Mn (what BERT's accent stripping drops after NFD).
 """
 
@@ -37,7 +38,7 @@ def char_class(cp: int) -> int:
         flags |= SPACE
     if category[0] == "P":
         flags |= PUNCT
-    if category[0] == "C":
+    if category in ("Cc", "Cf", "Co", "Cs"):
         flags |= CONTROL
     if category == "Mn":
         flags |= MARK

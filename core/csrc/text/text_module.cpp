@@ -6,6 +6,7 @@
 // (Py_LIMITED_API = 3.10, for PyUnicode_AsUTF8AndSize) and no libtorch at all, so like _C one
 // build loads on every Python >= 3.10 and every torch. A tokenizer lives in a PyCapsule; the
 // Python classes in triptych.text.tokenizers own the capsules and the argument checks.
+// Each tokenizer is an Encoder; encode / encode_batch / encode_batch_padded serve them all.
 //
 // Encoding releases the GIL; encode_batch spreads large batches over a few threads
 // (std::thread, work handed out in small blocks so long and short texts balance).
@@ -15,31 +16,68 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "text/bpe.h"
-
-using triptych_text::BPE;
+#include "text/wordpiece.h"
 
 namespace {
-
-const char* kBPECapsule = "triptych._text.BPE";
-
-void destroy_bpe(PyObject* capsule) {
-  delete static_cast<BPE*>(PyCapsule_GetPointer(capsule, kBPECapsule));
-}
-
-BPE* get_bpe(PyObject* capsule) {
-  return static_cast<BPE*>(PyCapsule_GetPointer(capsule, kBPECapsule));
-}
 
 // A text borrowed from a Python str or bytes object (kept alive by `owner`).
 struct TextRef {
   const char* data;
   size_t size;
 };
+
+// One tokenizer behind a capsule: encodes a block of texts on the calling thread.
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  virtual void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) = 0;
+};
+
+class BPEEncoder final : public Encoder {
+ public:
+  explicit BPEEncoder(std::unique_ptr<triptych_text::BPE> bpe) : bpe_(std::move(bpe)) {}
+  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) override {
+    std::unique_ptr<triptych_text::WordCache> cache = bpe_->acquire_cache();
+    for (size_t i = 0; i < count; ++i) bpe_->encode(texts[i].data, texts[i].size, out[i], *cache);
+    bpe_->release_cache(std::move(cache));
+  }
+
+ private:
+  std::unique_ptr<triptych_text::BPE> bpe_;
+};
+
+class WordPieceEncoder final : public Encoder {
+ public:
+  explicit WordPieceEncoder(std::unique_ptr<triptych_text::WordPiece> wp) : wp_(std::move(wp)) {}
+  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) override {
+    for (size_t i = 0; i < count; ++i) wp_->encode(texts[i].data, texts[i].size, out[i]);
+  }
+
+ private:
+  std::unique_ptr<triptych_text::WordPiece> wp_;
+};
+
+const char* kEncoderCapsule = "triptych._text.Encoder";
+
+void destroy_encoder(PyObject* capsule) {
+  delete static_cast<Encoder*>(PyCapsule_GetPointer(capsule, kEncoderCapsule));
+}
+
+Encoder* get_encoder(PyObject* capsule) {
+  return static_cast<Encoder*>(PyCapsule_GetPointer(capsule, kEncoderCapsule));
+}
+
+PyObject* wrap_encoder(Encoder* encoder) {
+  PyObject* capsule = PyCapsule_New(encoder, kEncoderCapsule, destroy_encoder);
+  if (capsule == nullptr) delete encoder;
+  return capsule;
+}
 
 // UTF-8 view of a str, or a bytes object checked to be valid UTF-8. Sets a Python error and
 // returns false otherwise; `what` names the argument in the message.
@@ -106,6 +144,21 @@ PyObject* to_list(const std::vector<int32_t>& ids) {
   return list;
 }
 
+// [(bytes, id)] -> vector of (token, id).
+bool parse_vocab(PyObject* vocab_obj, std::vector<std::pair<std::string, int32_t>>* vocab) {
+  Py_ssize_t n_vocab = PyList_Size(vocab_obj);
+  if (n_vocab < 0) return false;
+  vocab->reserve(static_cast<size_t>(n_vocab));
+  for (Py_ssize_t i = 0; i < n_vocab; ++i) {
+    const char* data;
+    Py_ssize_t size;
+    int id;
+    if (!PyArg_ParseTuple(PyList_GetItem(vocab_obj, i), "y#i", &data, &size, &id)) return false;
+    vocab->emplace_back(std::string(data, static_cast<size_t>(size)), id);
+  }
+  return true;
+}
+
 // bpe_new(byte_ids, merges, vocab, added, add_prefix_space, use_regex, ignore_merges, unk_id,
 //         fuse_unk, prefix, suffix) -> capsule
 //   byte_ids: 256 ints (-1 = no token); merges: [(left, right, merged)] in rank order;
@@ -135,15 +188,7 @@ PyObject* bpe_new(PyObject*, PyObject* args) {
     merges.push_back({left, right, merged});
   }
   std::vector<std::pair<std::string, int32_t>> vocab;
-  Py_ssize_t n_vocab = PyList_Size(vocab_obj);
-  if (n_vocab < 0) return nullptr;
-  for (Py_ssize_t i = 0; i < n_vocab; ++i) {
-    const char* data;
-    Py_ssize_t size;
-    int id;
-    if (!PyArg_ParseTuple(PyList_GetItem(vocab_obj, i), "y#i", &data, &size, &id)) return nullptr;
-    vocab.emplace_back(std::string(data, static_cast<size_t>(size)), id);
-  }
+  if (!parse_vocab(vocab_obj, &vocab)) return nullptr;
   std::vector<triptych_text::AddedToken> added;
   Py_ssize_t n_added = PyList_Size(added_obj);
   if (n_added < 0) return nullptr;
@@ -167,30 +212,43 @@ PyObject* bpe_new(PyObject*, PyObject* args) {
   if (!int_list(prefix_obj, &options.prefix, "prefix") || !int_list(suffix_obj, &options.suffix, "suffix")) {
     return nullptr;
   }
-  BPE* bpe = new BPE(std::move(byte_ids), merges, std::move(vocab), std::move(added), std::move(options));
-  PyObject* capsule = PyCapsule_New(bpe, kBPECapsule, destroy_bpe);
-  if (capsule == nullptr) delete bpe;
-  return capsule;
+  return wrap_encoder(new BPEEncoder(std::make_unique<triptych_text::BPE>(
+      std::move(byte_ids), merges, std::move(vocab), std::move(added), std::move(options))));
 }
 
-PyObject* bpe_encode(PyObject*, PyObject* args) {
+// wordpiece_new(vocab: [(bytes, id)], unk_id, prefix: bytes, max_input_chars_per_word,
+//               lowercase_ascii) -> capsule
+PyObject* wordpiece_new(PyObject*, PyObject* args) {
+  PyObject* vocab_obj;
+  int unk_id, max_chars, lowercase;
+  const char* prefix;
+  Py_ssize_t prefix_size;
+  if (!PyArg_ParseTuple(args, "Oiy#ip", &vocab_obj, &unk_id, &prefix, &prefix_size, &max_chars, &lowercase)) {
+    return nullptr;
+  }
+  std::vector<std::pair<std::string, int32_t>> vocab;
+  if (!parse_vocab(vocab_obj, &vocab)) return nullptr;
+  return wrap_encoder(new WordPieceEncoder(std::make_unique<triptych_text::WordPiece>(
+      std::move(vocab), unk_id, std::string(prefix, static_cast<size_t>(prefix_size)), max_chars,
+      lowercase != 0)));
+}
+
+PyObject* encode(PyObject*, PyObject* args) {
   PyObject *capsule, *text_obj;
   if (!PyArg_ParseTuple(args, "OO", &capsule, &text_obj)) return nullptr;
-  BPE* bpe = get_bpe(capsule);
-  if (bpe == nullptr) return nullptr;
+  Encoder* encoder = get_encoder(capsule);
+  if (encoder == nullptr) return nullptr;
   TextRef text;
   if (!as_text(text_obj, "text", &text)) return nullptr;
   std::vector<int32_t> ids;
   Py_BEGIN_ALLOW_THREADS
-  std::unique_ptr<triptych_text::WordCache> cache = bpe->acquire_cache();
-  bpe->encode(text.data, text.size, ids, *cache);
-  bpe->release_cache(std::move(cache));
+  encoder->encode_block(&text, 1, &ids);
   Py_END_ALLOW_THREADS
   return to_list(ids);
 }
 
 // Encode every text of a batch, on up to num_threads threads, without the GIL.
-void encode_all(BPE* bpe, const std::vector<TextRef>& texts, std::vector<std::vector<int32_t>>& out,
+void encode_all(Encoder* encoder, const std::vector<TextRef>& texts, std::vector<std::vector<int32_t>>& out,
                 int num_threads) {
   size_t total_bytes = 0;
   for (const TextRef& t : texts) total_bytes += t.size;
@@ -201,14 +259,12 @@ void encode_all(BPE* bpe, const std::vector<TextRef>& texts, std::vector<std::ve
   constexpr size_t kBlock = 16;
   std::atomic<size_t> next{0};
   auto work = [&]() {
-    std::unique_ptr<triptych_text::WordCache> cache = bpe->acquire_cache();
     while (true) {
       size_t begin = next.fetch_add(kBlock);
       if (begin >= texts.size()) break;
       size_t end = std::min(texts.size(), begin + kBlock);
-      for (size_t i = begin; i < end; ++i) bpe->encode(texts[i].data, texts[i].size, out[i], *cache);
+      encoder->encode_block(texts.data() + begin, end - begin, out.data() + begin);
     }
-    bpe->release_cache(std::move(cache));
   };
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
@@ -246,12 +302,12 @@ void release_all(std::vector<PyObject*>& keep) {
   for (PyObject* o : keep) Py_DECREF(o);
 }
 
-PyObject* bpe_encode_batch(PyObject*, PyObject* args) {
+PyObject* encode_batch(PyObject*, PyObject* args) {
   PyObject *capsule, *texts_obj;
   int num_threads;
   if (!PyArg_ParseTuple(args, "OOi", &capsule, &texts_obj, &num_threads)) return nullptr;
-  BPE* bpe = get_bpe(capsule);
-  if (bpe == nullptr) return nullptr;
+  Encoder* encoder = get_encoder(capsule);
+  if (encoder == nullptr) return nullptr;
   std::vector<TextRef> texts;
   std::vector<PyObject*> keep;
   if (!collect_texts(texts_obj, &texts, &keep)) {
@@ -260,7 +316,7 @@ PyObject* bpe_encode_batch(PyObject*, PyObject* args) {
   }
   std::vector<std::vector<int32_t>> ids(texts.size());
   Py_BEGIN_ALLOW_THREADS
-  encode_all(bpe, texts, ids, num_threads);
+  encode_all(encoder, texts, ids, num_threads);
   Py_END_ALLOW_THREADS
   release_all(keep);
   PyObject* result = PyList_New(static_cast<Py_ssize_t>(ids.size()));
@@ -276,18 +332,18 @@ PyObject* bpe_encode_batch(PyObject*, PyObject* args) {
   return result;
 }
 
-// bpe_encode_batch_padded(capsule, texts, num_threads, padding_value, max_length) ->
+// encode_batch_padded(capsule, texts, num_threads, padding_value, max_length) ->
 //   (bytearray of int64 ids, row-major (len(texts), width), width, bytearray of int64 lengths).
 // max_length < 0 means no truncation.
-PyObject* bpe_encode_batch_padded(PyObject*, PyObject* args) {
+PyObject* encode_batch_padded(PyObject*, PyObject* args) {
   PyObject *capsule, *texts_obj;
   int num_threads;
   long long padding_value, max_length;
   if (!PyArg_ParseTuple(args, "OOiLL", &capsule, &texts_obj, &num_threads, &padding_value, &max_length)) {
     return nullptr;
   }
-  BPE* bpe = get_bpe(capsule);
-  if (bpe == nullptr) return nullptr;
+  Encoder* encoder = get_encoder(capsule);
+  if (encoder == nullptr) return nullptr;
   std::vector<TextRef> texts;
   std::vector<PyObject*> keep;
   if (!collect_texts(texts_obj, &texts, &keep)) {
@@ -296,7 +352,7 @@ PyObject* bpe_encode_batch_padded(PyObject*, PyObject* args) {
   }
   std::vector<std::vector<int32_t>> ids(texts.size());
   Py_BEGIN_ALLOW_THREADS
-  encode_all(bpe, texts, ids, num_threads);
+  encode_all(encoder, texts, ids, num_threads);
   Py_END_ALLOW_THREADS
   release_all(keep);
   size_t width = 0;
@@ -351,9 +407,10 @@ PyObject* unicode_version(PyObject*, PyObject*) {
 
 PyMethodDef kMethods[] = {
     {"bpe_new", bpe_new, METH_VARARGS, "Build a byte-level BPE encoder (a capsule)."},
-    {"bpe_encode", bpe_encode, METH_VARARGS, "Encode one text to a list of ids."},
-    {"bpe_encode_batch", bpe_encode_batch, METH_VARARGS, "Encode a list of texts."},
-    {"bpe_encode_batch_padded", bpe_encode_batch_padded, METH_VARARGS,
+    {"wordpiece_new", wordpiece_new, METH_VARARGS, "Build a BERT WordPiece encoder (a capsule)."},
+    {"encode", encode, METH_VARARGS, "Encode one text to a list of ids."},
+    {"encode_batch", encode_batch, METH_VARARGS, "Encode a list of texts."},
+    {"encode_batch_padded", encode_batch_padded, METH_VARARGS,
      "Encode a list of texts into a padded int64 buffer."},
     {"gpt2_split", gpt2_split, METH_VARARGS, "The GPT-2 pre-tokenisation pieces of a text."},
     {"unicode_version", unicode_version, METH_NOARGS, "Unicode version of the character tables."},
