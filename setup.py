@@ -4,7 +4,9 @@
 stable ABI (``TORCH_TARGET_VERSION`` = 2.10) with ``py_limited_api``, so one build loads
 on every torch >= 2.10.  CUDA sources (``*.cu``) are added when ``TRIPTYCH_CUDA=1``, or
 with ``TRIPTYCH_CUDA=auto`` (the default) when torch is a CUDA build and a toolkit is found.
-``TRIPTYCH_NO_BUILD=1`` skips the extension (the pure-torch fallbacks are used).
+``TRIPTYCH_NO_BUILD=1`` skips the extension (the pure-torch fallbacks are used);
+``TRIPTYCH_SANITIZE=1`` builds it with AddressSanitizer and UndefinedBehaviorSanitizer
+(``make sanitize`` does so in a copy of the tree).
 """
 
 import os
@@ -60,6 +62,11 @@ def extensions():
     with_cuda = cuda_wanted(torch)
     macros = [("TORCH_TARGET_VERSION", TORCH_TARGET_VERSION), ("Py_LIMITED_API", PY_LIMITED_API)]
     cxx_flags = ["-O3", "-std=c++17", "-fdiagnostics-color=always"]
+    link_flags = []
+    if os.environ.get("TRIPTYCH_SANITIZE") == "1":  # `make sanitize` (tools/sanitize.py)
+        sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
+        cxx_flags = ["-O1", "-g", "-std=c++17", *sanitize]
+        link_flags = sanitize
     extra = {"cxx": cxx_flags}
     kind = CppExtension
     if with_cuda:
@@ -81,19 +88,20 @@ def extensions():
         include_dirs=[str(csrc)],
         define_macros=macros,
         extra_compile_args=extra,
+        extra_link_args=link_flags,
         py_limited_api=True,
     )
-    return [ext, text_extension(text_csrc, csrc)], {
+    return [ext, text_extension(text_csrc, csrc, cxx_flags, link_flags)], {
         "build_ext": BuildExtension.with_options(no_python_abi_suffix=True)
     }
 
 
-def text_extension(text_csrc, csrc):
+def text_extension(text_csrc, csrc, cxx_flags, link_flags):
     """``triptych._text``: the tokenizers' core, a plain CPython limited-API module (no libtorch).
 
     Tokenizers take and return Python strings and lists, which torch custom ops cannot carry;
     see core/csrc/text/text_module.cpp. Py_LIMITED_API 3.10 for PyUnicode_AsUTF8AndSize
-    (the project requires Python >= 3.10).
+    (the project requires Python >= 3.10). Same compiler flags as _C (sanitizers included).
     """
     from setuptools import Extension
 
@@ -102,8 +110,8 @@ def text_extension(text_csrc, csrc):
         sorted(str(p.relative_to(ROOT)) for p in text_csrc.glob("*.cpp")),
         include_dirs=[str(csrc)],
         define_macros=[("Py_LIMITED_API", "0x030A0000")],
-        extra_compile_args=["-O3", "-std=c++17", "-pthread"],
-        extra_link_args=["-pthread"],
+        extra_compile_args=[*cxx_flags, "-pthread"],
+        extra_link_args=[*link_flags, "-pthread"],
         language="c++",
         py_limited_api=True,
     )

@@ -1,8 +1,5 @@
-"""triptych.audio: audio I/O, features and transforms.
+"""triptych.audio: audio I/O, features and transforms (not built yet: only its catalog entries, in ``datasets``).
 
-Needs the ``audio`` extra: ``pip install 'triptych[audio]'``.
+Its io will need the ``audio`` extra (``pip install 'triptych[audio]'``), checked where it is used
+(``triptych._deps.require("soundfile", "audio")``), not at import.
 """
-
-from triptych._deps import require
-
-require("soundfile", "audio")

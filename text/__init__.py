@@ -1,7 +1,8 @@
-"""triptych.text: tokenizers, vocabularies and text transforms.
+"""triptych.text: tokenizers, vocabularies and text transforms; its datasets' catalog entries.
 
 Submodules load on first use: ``triptych.text.tokenizers`` (byte-level BPE, WordPiece, regex
-and — with the ``text`` extra, ``pip install 'triptych[text]'`` — SentencePiece).
+and — with the ``text`` extra, ``pip install 'triptych[text]'``, checked where it is used —
+SentencePiece) and ``triptych.text.datasets``.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY_SUBMODULES = ("tokenizers",)
+_LAZY_SUBMODULES = ("tokenizers", "datasets")
 
 __all__ = [*_LAZY_SUBMODULES]
 

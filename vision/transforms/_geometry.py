@@ -474,22 +474,13 @@ class RandomResizedCrop(VisionTransform):
     def _fused_batch(self, images: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
         from triptych.vision import ops as vops
 
-        flips = torch.zeros(images.shape[0], dtype=torch.bool)
-        out = vops.resized_crop_flip_normalize(
+        return vops.resized_crop(
             images,
             regions,
-            flips,
             self.size,
             interpolation=G._mode(self.interpolation),
             antialias=bool(self.antialias),
-            mean=0.0,
-            std=1.0,
         )
-        if (
-            images.dtype == torch.uint8
-        ):  # the op scales uint8 to [0, 1]; undo it and round like resize
-            return out.mul_(255.0).round_().clamp_(0, 255).to(torch.uint8)
-        return out.to(images.dtype)
 
 
 class RandomCrop(VisionTransform):
