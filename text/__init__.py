@@ -2,7 +2,7 @@
 
 Submodules load on first use: ``triptych.text.tokenizers`` (byte-level BPE, WordPiece, regex
 and — with the ``text`` extra, ``pip install 'triptych[text]'``, checked where it is used —
-SentencePiece) and ``triptych.text.datasets``.
+SentencePiece), ``vocab``, ``transforms`` and ``datasets``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY_SUBMODULES = ("tokenizers", "datasets")
+_LAZY_SUBMODULES = ("tokenizers", "vocab", "transforms", "datasets")
 
 __all__ = [*_LAZY_SUBMODULES]
 
