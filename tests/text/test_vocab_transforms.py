@@ -144,3 +144,23 @@ def test_sequential_runs_in_order():
     pipeline = Sequential(lambda lines: [s.split() for s in lines], VocabTransform(v), Truncate(2),
                           AddToken(2), ToTensor(padding_value=0))
     assert pipeline(["a b a", "b"]).tolist() == [[2, 3, 4], [2, 4, 0]]
+
+
+def test_numericalize_equals_the_python_idiom():
+    from .test_bpe import TORTURE, random_texts
+
+    seed = random.randrange(2**32)
+    texts = random_texts(random.Random(seed), 300) + TORTURE + ["a\x1cb\x1dc\x1e d\x1f", "x\u2003y\x85z"]
+    texts += [" ".join(line) for line in random_corpus(seed)] * 10  # > 64 KiB: the thread pool runs
+    v = build_vocab_from_iterator(t.split() for t in texts[::2])
+    v.insert_token("<unk>", 0)
+    v.set_default_index(0)
+    stoi = v.get_stoi()
+    expected = [[stoi.get(w, 0) for w in t.split()] for t in texts]
+    assert sum(len(t.encode()) for t in texts) > 2 * 65536
+    assert v.numericalize(texts, num_threads=3) == expected, seed
+    v.append_token("brand-new")
+    assert v.numericalize(["brand-new w1"]) == [[len(v) - 1, v["w1"]]]
+    v.set_default_index(None)
+    with pytest.raises(TokenNotFoundError, match="'never-seen'"):
+        v.numericalize(["w1 never-seen"])

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "text/bpe.h"
+#include "text/split_lookup.h"
 #include "text/wordpiece.h"
 
 namespace {
@@ -61,6 +62,17 @@ class WordPieceEncoder final : public Encoder {
 
  private:
   std::unique_ptr<triptych_text::WordPiece> wp_;
+};
+
+class SplitLookupEncoder final : public Encoder {
+ public:
+  explicit SplitLookupEncoder(std::unique_ptr<triptych_text::SplitLookup> lookup) : lookup_(std::move(lookup)) {}
+  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) override {
+    for (size_t i = 0; i < count; ++i) lookup_->encode(texts[i].data, texts[i].size, out[i]);
+  }
+
+ private:
+  std::unique_ptr<triptych_text::SplitLookup> lookup_;
 };
 
 const char* kEncoderCapsule = "triptych._text.Encoder";
@@ -231,6 +243,16 @@ PyObject* wordpiece_new(PyObject*, PyObject* args) {
   return wrap_encoder(new WordPieceEncoder(std::make_unique<triptych_text::WordPiece>(
       std::move(vocab), unk_id, std::string(prefix, static_cast<size_t>(prefix_size)), max_chars,
       lowercase != 0)));
+}
+
+// split_lookup_new(vocab: [(bytes, id)], default_id) -> capsule
+PyObject* split_lookup_new(PyObject*, PyObject* args) {
+  PyObject* vocab_obj;
+  int default_id;
+  if (!PyArg_ParseTuple(args, "Oi", &vocab_obj, &default_id)) return nullptr;
+  std::vector<std::pair<std::string, int32_t>> vocab;
+  if (!parse_vocab(vocab_obj, &vocab)) return nullptr;
+  return wrap_encoder(new SplitLookupEncoder(std::make_unique<triptych_text::SplitLookup>(std::move(vocab), default_id)));
 }
 
 PyObject* encode(PyObject*, PyObject* args) {
@@ -408,6 +430,8 @@ PyObject* unicode_version(PyObject*, PyObject*) {
 PyMethodDef kMethods[] = {
     {"bpe_new", bpe_new, METH_VARARGS, "Build a byte-level BPE encoder (a capsule)."},
     {"wordpiece_new", wordpiece_new, METH_VARARGS, "Build a BERT WordPiece encoder (a capsule)."},
+    {"split_lookup_new", split_lookup_new, METH_VARARGS,
+     "Build a whitespace-split + vocabulary lookup encoder (a capsule)."},
     {"encode", encode, METH_VARARGS, "Encode one text to a list of ids."},
     {"encode_batch", encode_batch, METH_VARARGS, "Encode a list of texts."},
     {"encode_batch_padded", encode_batch_padded, METH_VARARGS,
