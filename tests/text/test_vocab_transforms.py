@@ -151,7 +151,7 @@ def test_numericalize_equals_the_python_idiom():
 
     seed = random.randrange(2**32)
     texts = random_texts(random.Random(seed), 300) + TORTURE + ["a\x1cb\x1dc\x1e d\x1f", "x\u2003y\x85z"]
-    texts += [" ".join(line) for line in random_corpus(seed)] * 10  # > 64 KiB: the thread pool runs
+    texts += [" ".join(line) for line in random_corpus(seed)] * 30  # > 128 KiB: 2+ threads run
     v = build_vocab_from_iterator(t.split() for t in texts[::2])
     v.insert_token("<unk>", 0)
     v.set_default_index(0)
