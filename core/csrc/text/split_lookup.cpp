@@ -15,12 +15,7 @@ inline bool python_space(uint32_t cp) {
 
 SplitLookup::SplitLookup(std::vector<std::pair<std::string, int32_t>> vocab, int32_t default_id)
     : default_id_(default_id) {
-  tokens_.reserve(vocab.size());
-  ids_.reserve(vocab.size());
-  for (auto& entry : vocab) {
-    tokens_.push_back(std::move(entry.first));
-    ids_.emplace(std::string_view(tokens_.back()), entry.second);
-  }
+  ids_.build(vocab);
 }
 
 void SplitLookup::encode(const char* text, size_t n, std::vector<int32_t>& out) const {
@@ -32,8 +27,8 @@ void SplitLookup::encode(const char* text, size_t n, std::vector<int32_t>& out) 
     size_t start = i;
     while (i < n && !python_space(decode_at(s, i, &len))) i += len;
     if (i > start) {
-      auto it = ids_.find(std::string_view(text + start, i - start));
-      out.push_back(it == ids_.end() ? default_id_ : it->second);
+      int32_t id = ids_.find(text + start, i - start);
+      out.push_back(id >= 0 ? id : default_id_);
     }
   }
 }

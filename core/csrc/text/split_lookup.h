@@ -4,9 +4,9 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "text/flat_map.h"
 
 namespace triptych_text {
 
@@ -19,8 +19,7 @@ class SplitLookup {
   void encode(const char* text, size_t n, std::vector<int32_t>& out) const;
 
  private:
-  std::vector<std::string> tokens_;  // owns the bytes the map's keys view; never resized
-  std::unordered_map<std::string_view, int32_t> ids_;
+  FlatStringMap ids_;
   int32_t default_id_;
 };
 

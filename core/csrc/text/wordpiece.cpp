@@ -33,12 +33,12 @@ WordPiece::WordPiece(std::vector<std::pair<std::string, int32_t>> vocab, int32_t
       prefix_(std::move(prefix)),
       max_chars_(max_input_chars_per_word),
       lowercase_ascii_(lowercase_ascii) {
-  for (auto& entry : vocab) {
+  for (const auto& entry : vocab) {
     size_t len = entry.first.size();
     if (!prefix_.empty() && entry.first.compare(0, prefix_.size(), prefix_) == 0) len -= prefix_.size();
     longest_token_ = std::max(longest_token_, len);
-    vocab_.emplace(std::move(entry.first), entry.second);
   }
+  vocab_.build(vocab);
 }
 
 void WordPiece::encode(const char* text, size_t n, std::vector<int32_t>& out) const {
@@ -98,11 +98,8 @@ void WordPiece::encode_word(const std::string& word, size_t chars, std::vector<i
       candidate.clear();
       if (start > 0) candidate += prefix_;
       candidate.append(word, start, end - start);
-      auto it = vocab_.find(candidate);
-      if (it != vocab_.end()) {
-        found = it->second;
-        break;
-      }
+      found = vocab_.find(candidate.data(), candidate.size());
+      if (found >= 0) break;
       --end;
       while (end > start && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) --end;
     }

@@ -7,8 +7,9 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "text/flat_map.h"
 
 namespace triptych_text {
 
@@ -23,7 +24,7 @@ class WordPiece {
  private:
   void encode_word(const std::string& word, size_t chars, std::vector<int32_t>& out) const;
 
-  std::unordered_map<std::string, int32_t> vocab_;
+  FlatStringMap vocab_;
   int32_t unk_id_;
   std::string prefix_;
   int max_chars_;
