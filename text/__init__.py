@@ -2,7 +2,8 @@
 
 Submodules load on first use: ``triptych.text.tokenizers`` (byte-level BPE, WordPiece, regex
 and — with the ``text`` extra, ``pip install 'triptych[text]'``, checked where it is used —
-SentencePiece), ``vocab``, ``transforms`` and ``datasets``.
+SentencePiece), ``vocab``, ``transforms``, ``data`` (bucketed batches, padding collate) and
+``datasets``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY_SUBMODULES = ("tokenizers", "vocab", "transforms", "datasets")
+_LAZY_SUBMODULES = ("tokenizers", "vocab", "transforms", "data", "datasets")
 
 __all__ = [*_LAZY_SUBMODULES]
 
