@@ -11,7 +11,7 @@ from typing import Any
 
 from . import _catalog  # noqa: F401 - registers the text catalog entries
 
-__all__ = ["SyntheticText"]
+__all__ = ["AG_NEWS", "IMDB", "SyntheticText"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,4 +21,8 @@ def __getattr__(name: str) -> Any:
         from .synthetic import SyntheticText
 
         return SyntheticText
+    if name in ("AG_NEWS", "IMDB"):
+        from . import classification
+
+        return getattr(classification, name)
     raise AttributeError(f"module 'triptych.text.datasets' has no attribute {name!r}")
