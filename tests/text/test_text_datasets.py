@@ -61,7 +61,7 @@ def test_ag_news_bad_row_is_a_clear_error(loopback_server, tmp_path):
 
 def test_imdb_reads_the_folder_layout(loopback_server, tmp_path):
     files = {
-        "aclImdb/train/pos/0_9.txt": "Great film!".encode(),
+        "aclImdb/train/pos/0_9.txt": b"Great film!",
         "aclImdb/train/pos/1_8.txt": "Loved it — 😀".encode(),
         "aclImdb/train/neg/0_2.txt": b"Dull.",
         "aclImdb/train/unsup/0_0.txt": b"no label",
