@@ -1,7 +1,9 @@
 """triptych.vision: image decoding, typed tensors, transforms, kernels and drawing utilities.
 
-``io`` and ``utils`` need the ``vision`` extra (``pip install 'triptych[vision]'``); the kernels
-in ``ops`` do not. Submodules load on first use::
+Pillow (the ``vision`` extra, ``pip install 'triptych[vision]'``) is needed where files or PIL
+images are involved — ``io``, ``utils``, PIL inputs to the transforms — and checked there, with
+an ImportError naming the extra; ``tensors``, ``ops``, the compiled kernels, the transforms on
+tensors and the catalog entries (``datasets``) work without it. Submodules load on first use::
 
     from triptych.vision import io, tensors, transforms, ops, utils
     image = triptych.vision.io.read_image("cat.jpg")
@@ -12,18 +14,11 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from triptych._deps import require
-
 _SUBMODULES = ("datasets", "io", "ops", "tensors", "transforms", "utils")
-# Pillow is checked where it is used, not here: the kernels (``vision.ops``) and the catalog
-# entries (``vision.datasets``) work without it.
-_NEEDS_PIL = ("io", "utils")
 
 
 def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:
-        if name in _NEEDS_PIL:
-            require("PIL", "vision")
         return importlib.import_module(f"triptych.vision.{name}")
     raise AttributeError(f"module 'triptych.vision' has no attribute {name!r}")
 
