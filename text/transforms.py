@@ -40,6 +40,18 @@ __all__ = [
 ]
 
 
+class _TextTransform(Transform):
+    """A text transform acts on the whole token list (or batch of lists) it is given.
+
+    The core base flattens a sample into leaves and transforms the tensors among them (an image,
+    its boxes and mask move together); a list of tokens is one item here, not leaves, so the
+    sample goes to :meth:`transform` whole.
+    """
+
+    def forward(self, sample: Any) -> Any:
+        return self.transform(sample, {})
+
+
 def _is_batch(sample: Any) -> bool:
     """A list of token lists (a batch) rather than one list of tokens."""
     return isinstance(sample, (list, tuple)) and len(sample) > 0 and isinstance(sample[0], (list, tuple))
@@ -50,7 +62,7 @@ def _check_sequence(sample: Any, owner: str) -> None:
         raise TypeError(f"{owner} expects a list of tokens or a list of such lists, got {type(sample).__name__}")
 
 
-class VocabTransform(Transform):
+class VocabTransform(_TextTransform):
     """Tokens -> indices through ``vocab`` (one list, or a batch of lists).
 
     Args:
@@ -70,7 +82,7 @@ class VocabTransform(Transform):
         return self.vocab.lookup_indices(sample)
 
 
-class Truncate(Transform):
+class Truncate(_TextTransform):
     """Keep the first ``max_seq_len`` items of a list (of each list of a batch)."""
 
     def __init__(self, max_seq_len: int):
@@ -86,7 +98,7 @@ class Truncate(Transform):
         return list(sample[: self.max_seq_len])
 
 
-class AddToken(Transform):
+class AddToken(_TextTransform):
     """Put ``token`` (an id or a string) at the beginning (``begin=True``) or the end of a list."""
 
     def __init__(self, token: int | str, begin: bool = True):
@@ -106,7 +118,7 @@ class AddToken(Transform):
         return [self.token, *tokens] if self.begin else [*tokens, self.token]
 
 
-class PadTransform(Transform):
+class PadTransform(_TextTransform):
     """Pad the last dimension of a tensor with ``pad_value`` up to ``max_length`` (longer ones
     are returned unchanged). Shape ``(*, L)`` -> ``(*, max(L, max_length))``."""
 
@@ -126,7 +138,7 @@ class PadTransform(Transform):
         return sample
 
 
-class ToTensor(Transform):
+class ToTensor(_TextTransform):
     """A list of ids -> a 1-D tensor; a batch of lists -> ``(B, longest)`` padded with
     ``padding_value`` (a ragged batch needs one)."""
 
@@ -147,7 +159,7 @@ class ToTensor(Transform):
                                                padding_value=0 if self.padding_value is None else self.padding_value)
 
 
-class LabelToIndex(Transform):
+class LabelToIndex(_TextTransform):
     """Label names -> indices, from ``label_names`` or a file with one label per line.
 
     Args:
@@ -182,7 +194,7 @@ class LabelToIndex(Transform):
             raise ValueError(f"label {label!r} is not one of {len(self._index)} label names") from None
 
 
-class StrToIntTransform(Transform):
+class StrToIntTransform(_TextTransform):
     """Strings of digits -> ints (a list, or a batch of lists)."""
 
     def transform(self, sample, params):
