@@ -281,8 +281,10 @@ class ComputeDeltas(Transform):
 
 
 class Resample(Transform):
-    """Resample ``(..., time)`` from ``orig_freq`` to ``new_freq`` Hz with torchaudio's windowed
-    sinc; the polyphase kernel is computed once (buffer ``kernel``).
+    """Resample ``(..., time)`` from ``orig_freq`` to ``new_freq`` Hz
+    (:func:`~triptych.audio.functional.resample`; ``quality="hq"`` by default, ``"fast"`` for
+    torchaudio's filter). The polyphase kernel is computed once (buffer ``kernel``, float64
+    unless ``dtype`` says otherwise).
 
     Example:
         >>> import torch
@@ -291,24 +293,19 @@ class Resample(Transform):
         torch.Size([2, 16000])
     """
 
-    def __init__(self, orig_freq: int = 16000, new_freq: int = 16000, *,
-                 resampling_method: str = "sinc_interp_hann", lowpass_filter_width: int = 6,
-                 rolloff: float = 0.99, beta: float | None = None, dtype: torch.dtype | None = None):
+    def __init__(self, orig_freq: int = 16000, new_freq: int = 16000, *, quality: str = "hq",
+                 resampling_method: str | None = None, lowpass_filter_width: int | None = None,
+                 rolloff: float | None = None, beta: float | None = None, dtype: torch.dtype | None = None):
         super().__init__()
-        self.gcd = F._check_rates(orig_freq, new_freq)
-        self.orig_freq, self.new_freq = orig_freq, new_freq
-        self.resampling_method, self.lowpass_filter_width = resampling_method, lowpass_filter_width
-        self.rolloff, self.beta = rolloff, beta
-        if orig_freq != new_freq:
-            kernel, self.width = F._sinc_resample_kernel(orig_freq, new_freq, self.gcd, lowpass_filter_width,
-                                                         rolloff, resampling_method, beta, None, dtype)
-            self.register_buffer("kernel", kernel)
+        self.orig_freq, self.new_freq, self.quality = orig_freq, new_freq, quality
+        self.orig, self.new, kernel, self.width = F._resampler(
+            orig_freq, new_freq, quality, lowpass_filter_width, rolloff, resampling_method, beta)
+        self.register_buffer("kernel", kernel.to(dtype or torch.float64))
 
     def transform(self, waveform, params):
-        if self.orig_freq == self.new_freq:
+        if self.orig == self.new:
             return waveform
-        return F._apply_sinc_resample_kernel(waveform, self.orig_freq, self.new_freq, self.gcd,
-                                             self.kernel.to(waveform.dtype), self.width)
+        return F._apply_resampler(waveform, self.orig, self.new, self.kernel, self.width)
 
 
 class _AxisMasking(Transform):

@@ -78,6 +78,7 @@ def test_resample_transform_equals_the_functional():
     assert "kernel" in t.state_dict()
     torch.testing.assert_close(t(x), F.resample(x, 44100, 16000))
     assert T.Resample(8000, 8000)(x) is x
+    torch.testing.assert_close(T.Resample(44100, 16000, quality="fast")(x), F.resample(x, 44100, 16000, quality="fast"))
     kaiser = T.Resample(16000, 24000, resampling_method="sinc_interp_kaiser", beta=8.0)
     torch.testing.assert_close(kaiser(x), F.resample(x, 16000, 24000, resampling_method="sinc_interp_kaiser",
                                                      beta=8.0))
