@@ -1,4 +1,4 @@
-"""Audio compiled ops: ``triptych::resample_poly``.
+"""Audio compiled ops: ``triptych::resample_poly`` and ``triptych::lfilter_iir``.
 
 Defined through :func:`triptych.library.define_op`: the kernels from ``core/csrc/audio`` when
 ``triptych._C`` has them, else the pure-torch reference below (also the test oracle).
@@ -17,7 +17,7 @@ import torch.nn.functional as nnf
 
 from triptych.library import OpDef, define_op
 
-__all__ = ["resample_poly"]
+__all__ = ["lfilter_iir", "resample_poly"]
 
 _SCHEMA = "resample_poly(Tensor waveform, Tensor kernel, int orig, int new, int width) -> Tensor"
 
@@ -105,3 +105,104 @@ def resample_poly(waveform: torch.Tensor, kernel: torch.Tensor, orig: int, new: 
         raise ValueError(f"kernel ({kernel.dtype}, {kernel.device}) must match the waveform's dtype and "
                          f"device ({waveform.dtype}, {waveform.device})")
     return _resample_poly_op(waveform, kernel, orig, new, width)
+
+
+# --- lfilter_iir -----------------------------------------------------------------------
+
+_BLOCK = 128  # lfilter block length: the recursion runs once per block, the rest is matmuls
+
+
+def _lfilter_iir_reference(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IIR filter of ``x`` (rows, channels, time) with per-channel ``a``, ``b`` (channels, order+1).
+
+    State-space form of the difference equation (transposed direct form II):
+    ``s[n+1] = A s[n] + B x[n]``, ``y[n] = C s[n] + D x[n]``. Over a block of length L starting
+    in state s0, ``y = obs s0 + T x`` (obs: the observability rows ``C A^k``; T: the lower-triangular
+    Toeplitz matrix of the impulse response) and the end state is ``A^L s0 + G x``. Only the
+    block-to-block state update is sequential; everything else is batched matrix products, and
+    every step is differentiable, so autograd gives gradients for x, a and b.
+    """
+    rows, channels, length = x.shape
+    order = a.shape[-1] - 1
+    b = b / a[:, :1]
+    a = a / a[:, :1]
+    if order == 0:
+        return x * b[:, 0].view(1, channels, 1)
+    L = min(_BLOCK, length)
+    eye = torch.eye(order, dtype=x.dtype, device=x.device)
+    # A: (channels, order, order), companion matrix of the transposed direct form II
+    A = torch.zeros(channels, order, order, dtype=x.dtype, device=x.device)
+    A = A + torch.diag_embed(torch.ones(order - 1, dtype=x.dtype, device=x.device), 1)
+    A = A - nnf.pad(a[:, 1:, None], (0, order - 1))
+    B = b[:, 1:] - a[:, 1:] * b[:, :1]                      # (channels, order)
+    D = b[:, 0]                                             # (channels,)
+    powers = [eye.expand(channels, order, order)]           # A^0 .. A^L
+    for _ in range(L):
+        powers.append(powers[-1] @ A)
+    obs = torch.stack(powers[:L], 1)[:, :, 0, :]              # (channels, L, order): C A^k, C = e_0
+    h = torch.cat([D[:, None], torch.einsum("cki,ci->ck", obs[:, :-1], B)], 1)  # impulse response
+    idx = torch.arange(L, device=x.device)
+    lag = idx[:, None] - idx[None, :]
+    T = torch.where(lag >= 0, h[:, lag.clamp(min=0)], torch.zeros((), dtype=x.dtype, device=x.device))
+    A_L = powers[L]
+    G = torch.stack(powers[:L][::-1], 1) @ B[:, None, :, None]  # (channels, L, order, 1): A^(L-1-j) B
+    G = G[..., 0]
+    n_blocks = -(-length // L)
+    padded = nnf.pad(x, (0, n_blocks * L - length)).reshape(rows, channels, n_blocks, L)
+    forced = torch.einsum("rcnl,cml->rcnm", padded, T)      # zero-state output per block
+    end_forced = torch.einsum("rcnl,clo->rcno", padded, G)  # zero-state end state per block
+    states = [torch.zeros(rows, channels, order, dtype=x.dtype, device=x.device)]
+    for n in range(n_blocks - 1):
+        states.append(torch.einsum("rci,coi->rco", states[-1], A_L) + end_forced[:, :, n])
+    s0 = torch.stack(states, 2)                             # (rows, channels, n_blocks, order)
+    y = forced + torch.einsum("rcno,clo->rcnl", s0, obs)
+    return y.reshape(rows, channels, n_blocks * L)[..., :length]
+
+
+def _lfilter_iir_fake(waveform, a_coeffs, b_coeffs):
+    torch._check(waveform.dim() == 3, lambda: "lfilter_iir expects a (R, C, T) waveform")
+    return waveform.new_empty(waveform.shape)
+
+
+_lfilter_iir_op = define_op(
+    OpDef(
+        name="lfilter_iir",
+        schema="lfilter_iir(Tensor waveform, Tensor a_coeffs, Tensor b_coeffs) -> Tensor",
+        reference=_lfilter_iir_reference,
+        fake=_lfilter_iir_fake,
+    )
+)
+
+
+def lfilter_iir(waveform: torch.Tensor, a_coeffs: torch.Tensor, b_coeffs: torch.Tensor) -> torch.Tensor:
+    """IIR filter ``a0 y[n] = sum_k b_k x[n-k] - sum_{k>=1} a_k y[n-k]`` (zero initial state),
+    channel ``c`` of ``waveform (R, C, T)`` with row ``c`` of ``a_coeffs`` / ``b_coeffs``
+    ``(C, order + 1)``; no clamping.
+
+    The compiled kernel is not differentiable; when an input needs a gradient this runs the
+    reference (the same filter as a blocked state-space form in differentiable torch ops).
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.ops import lfilter_iir
+        >>> lfilter_iir(torch.tensor([[[1.0, 0.0, 0.0]]]), torch.tensor([[1.0, -0.5]]),
+        ...             torch.tensor([[1.0, 0.0]]))
+        tensor([[[1.0000, 0.5000, 0.2500]]])
+    """
+    if not isinstance(waveform, torch.Tensor) or waveform.dim() != 3:
+        raise ValueError(f"waveform must be a (R, C, T) tensor, got {getattr(waveform, 'shape', type(waveform))}")
+    if waveform.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"waveform must be float32 or float64, got {waveform.dtype}")
+    expected = (waveform.shape[1], a_coeffs.shape[-1] if a_coeffs.dim() == 2 else -1)
+    if a_coeffs.dim() != 2 or tuple(a_coeffs.shape) != expected or a_coeffs.shape != b_coeffs.shape:
+        raise ValueError(f"a_coeffs {tuple(a_coeffs.shape)} and b_coeffs {tuple(b_coeffs.shape)} must both be "
+                         f"(C, order + 1) with C = {waveform.shape[1]}")
+    for name, c in (("a_coeffs", a_coeffs), ("b_coeffs", b_coeffs)):
+        if c.dtype != waveform.dtype or c.device != waveform.device:
+            raise ValueError(f"{name} ({c.dtype}, {c.device}) must match the waveform's dtype and device "
+                             f"({waveform.dtype}, {waveform.device})")
+    if (a_coeffs[:, 0] == 0).any():
+        raise ValueError("a_coeffs[:, 0] must not be zero")
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (waveform, a_coeffs, b_coeffs)):
+        return _lfilter_iir_reference(waveform, a_coeffs, b_coeffs)
+    return _lfilter_iir_op(waveform, a_coeffs, b_coeffs)

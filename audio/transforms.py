@@ -133,7 +133,7 @@ class MelScale(Transform):
         if specgram.size(-2) != self.fb.size(0):
             raise ValueError(f"specgram has {specgram.size(-2)} frequency bins, the filterbank "
                              f"expects n_stft={self.fb.size(0)}")
-        return torch.matmul(specgram.transpose(-1, -2), self.fb.to(specgram.dtype)).transpose(-1, -2)
+        return torch.matmul(self.fb.to(specgram.dtype).t(), specgram)  # no transposed copies
 
 
 class MelSpectrogram(Transform):
@@ -230,7 +230,7 @@ class MFCC(Transform):
     def transform(self, waveform, params):
         mel = self.MelSpectrogram(waveform)
         mel = torch.log(mel + 1e-6) if self.log_mels else self.amplitude_to_DB(mel)
-        return torch.matmul(mel.transpose(-1, -2), self.dct_mat.to(mel.dtype)).transpose(-1, -2)
+        return torch.matmul(self.dct_mat.to(mel.dtype).t(), mel)
 
 
 class LFCC(Transform):
@@ -264,9 +264,9 @@ class LFCC(Transform):
 
     def transform(self, waveform, params):
         spec = self.Spectrogram(waveform)
-        spec = torch.matmul(spec.transpose(-1, -2), self.filter_mat.to(spec.dtype)).transpose(-1, -2)
+        spec = torch.matmul(self.filter_mat.to(spec.dtype).t(), spec)
         spec = torch.log(spec + 1e-6) if self.log_lf else self.amplitude_to_DB(spec)
-        return torch.matmul(spec.transpose(-1, -2), self.dct_mat.to(spec.dtype)).transpose(-1, -2)
+        return torch.matmul(self.dct_mat.to(spec.dtype).t(), spec)
 
 
 class ComputeDeltas(Transform):
