@@ -1,6 +1,6 @@
 # Two commands set up everything on a fresh machine:
 #   make demo   create .venv, install, build, run the demo offline
-#   make test   the same install, then ruff, the CUDA compile check and pytest
+#   make test   the same install, then ruff, the CUDA compile check, pytest and `make sanitize`
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -11,14 +11,15 @@ TORCH   ?= $(if $(HAS_GPU),torch>=2.10,torch==2.13.0)
 SOURCES := pyproject.toml setup.py $(shell find core/csrc -name '*.cpp' -o -name '*.cu' -o -name '*.h' 2>/dev/null)
 STAMP   := $(VENV)/.triptych-installed
 
-.PHONY: install demo test lint cuda-check bench clean
+.PHONY: install demo test lint cuda-check sanitize bench clean
 
 install: $(STAMP)
 
+# numpy comes before the --no-build-isolation build: torch imports it while _C builds.
 $(STAMP): $(SOURCES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH)" setuptools wheel
+	$(PY) -m pip install -q "$(TORCH)" numpy setuptools wheel
 	$(PY) -m pip install -q --no-build-isolation -e '.[all,dev]'
 	touch $@
 
@@ -33,6 +34,11 @@ cuda-check: install
 
 test: lint cuda-check
 	$(PY) -m pytest -q
+	$(PY) tools/sanitize.py
+
+# _C built with ASan + UBSan in a copy of the tree (build/sanitize), then the op tests under it.
+sanitize: install
+	$(PY) tools/sanitize.py
 
 bench: install
 	$(PY) benchmarks/run_all.py

@@ -4,7 +4,9 @@
 stable ABI (``TORCH_TARGET_VERSION`` = 2.10) with ``py_limited_api``, so one build loads
 on every torch >= 2.10.  CUDA sources (``*.cu``) are added when ``TRIPTYCH_CUDA=1``, or
 with ``TRIPTYCH_CUDA=auto`` (the default) when torch is a CUDA build and a toolkit is found.
-``TRIPTYCH_NO_BUILD=1`` skips the extension (the pure-torch fallbacks are used).
+``TRIPTYCH_NO_BUILD=1`` skips the extension (the pure-torch fallbacks are used);
+``TRIPTYCH_SANITIZE=1`` builds it with AddressSanitizer and UndefinedBehaviorSanitizer
+(``make sanitize`` does so in a copy of the tree).
 """
 
 import os
@@ -59,6 +61,11 @@ def extensions():
     with_cuda = cuda_wanted(torch)
     macros = [("TORCH_TARGET_VERSION", TORCH_TARGET_VERSION), ("Py_LIMITED_API", PY_LIMITED_API)]
     cxx_flags = ["-O3", "-std=c++17", "-fdiagnostics-color=always"]
+    link_flags = []
+    if os.environ.get("TRIPTYCH_SANITIZE") == "1":  # `make sanitize` (tools/sanitize.py)
+        sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
+        cxx_flags = ["-O1", "-g", "-std=c++17", *sanitize]
+        link_flags = sanitize
     extra = {"cxx": cxx_flags}
     kind = CppExtension
     if with_cuda:
@@ -80,6 +87,7 @@ def extensions():
         include_dirs=[str(csrc)],
         define_macros=macros,
         extra_compile_args=extra,
+        extra_link_args=link_flags,
         py_limited_api=True,
     )
     return [ext], {"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)}

@@ -1,9 +1,12 @@
 """triptych.audio: audio I/O, features and transforms (torchaudio's names and meanings).
 
 * :mod:`triptych.audio.io` — load / save / info / stream through soundfile; needs the
-  ``audio`` extra: ``pip install 'triptych[audio]'``.
+  ``audio`` extra (``pip install 'triptych[audio]'``), checked where it is used
+  (``triptych._deps.require("soundfile", "audio")``), not at import.
 * :mod:`triptych.audio.functional` and :mod:`triptych.audio.transforms` — spectrograms, mel
-  features, filters, masking and the other torchaudio transforms, in plain torch.
+  features, filters, resampling, masking and the other torchaudio transforms.
+* :mod:`triptych.audio.ops` — the compiled kernels (``resample_poly``, ``lfilter_iir``).
+* :mod:`triptych.audio.datasets` — the audio datasets' catalog entries.
 
 Submodules load on first use, so the features work without soundfile installed.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("io", "functional", "transforms")
+_SUBMODULES = ("io", "functional", "transforms", "ops", "datasets")
 
 __all__ = list(_SUBMODULES)
 

@@ -1,7 +1,7 @@
 """triptych: vision, audio and text data pipelines for PyTorch.
 
-``import triptych`` loads the core (compiled ops or their pure-torch fallbacks, devices,
-transforms base, registry, paths). The domains load on first use::
+``import triptych`` is cheap: the core (compiled ops or their pure-torch fallbacks, devices,
+transforms base, registry, paths) and the domains load on first use::
 
     import triptych
     triptych.vision      # needs: pip install 'triptych[vision]'
@@ -15,33 +15,25 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import device, ops, paths, registry, transforms
-from .device import default_device, seed_worker, to_device, worker_init_fn
-
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("vision", "audio", "text", "datasets", "info")
+# Everything loads on first use, so that ``import triptych`` (and the ``triptych`` command)
+# does not pay for importing torch until a tensor is needed.
+_LAZY_SUBMODULES = ("device", "ops", "paths", "registry", "transforms", "library", "domains",
+                    "vision", "audio", "text", "datasets", "info", "cli")
+_LAZY_ATTRIBUTES = {"default_device": "device", "seed_worker": "device", "to_device": "device",
+                    "worker_init_fn": "device"}
 
-__all__ = [
-    "__version__",
-    "default_device",
-    "device",
-    "ops",
-    "paths",
-    "registry",
-    "seed_worker",
-    "to_device",
-    "transforms",
-    "worker_init_fn",
-    *_LAZY_SUBMODULES,
-]
+__all__ = ["__version__", *_LAZY_ATTRIBUTES, *_LAZY_SUBMODULES]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f"triptych.{name}")
+    if name in _LAZY_ATTRIBUTES:
+        return getattr(importlib.import_module(f"triptych.{_LAZY_ATTRIBUTES[name]}"), name)
     raise AttributeError(f"module 'triptych' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_ATTRIBUTES))

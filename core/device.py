@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import os
 import random
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,15 +28,42 @@ def default_device() -> torch.device:
     forced = os.environ.get("TRIPTYCH_DEVICE", "").strip()
     if forced:
         try:
-            return torch.device(forced)
-        except RuntimeError as exc:
-            raise ValueError(f"TRIPTYCH_DEVICE={forced!r} is not a device name: {exc}") from None
+            device = torch.device(forced)
+        except RuntimeError:
+            raise ValueError(
+                f"TRIPTYCH_DEVICE={forced!r} is not a device name; use e.g. cpu, cuda, cuda:1 "
+                "or mps, or unset it to pick the best available device") from None
+        problem = device_unavailable(device)
+        if problem:
+            warnings.warn(f"TRIPTYCH_DEVICE={forced!r}, but {problem}; tensors sent there "
+                          "will fail", RuntimeWarning, stacklevel=2)
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def device_unavailable(device: torch.device | str) -> str | None:
+    """Why ``device`` cannot be used on this machine, or None when it can (or cannot be told).
+
+    Example:
+        >>> device_unavailable("cpu") is None
+        True
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            return "CUDA is not available on this machine"
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            return f"this machine has {torch.cuda.device_count()} CUDA device(s)"
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            return "MPS is not available on this machine"
+    return None
 
 
 def to_device(obj: Any, device: torch.device | str | None = None, *, non_blocking: bool = True) -> Any:

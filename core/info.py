@@ -1,34 +1,68 @@
-"""``python -m triptych info``: what is installed, compiled and in use."""
+"""``triptych info``: what is installed, compiled and in use.
+
+Each domain is reported as ``ok``, ``kernels only`` (its optional dependency is missing: the
+compiled ops work, io and transforms do not), ``not installed`` or ``empty (not built yet)``.
+"""
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import platform
 import sys
+import warnings
 
-import torch
+from .domains import DOMAINS, domain_status, missing_extra
 
-from . import __version__, library
-from .device import default_device
 
-DOMAINS = ("vision", "audio", "text")
+def add_parser(subparsers) -> None:
+    """Register ``triptych info`` (see :mod:`triptych.cli`)."""
+    p = subparsers.add_parser("info", help="versions, compiled ops, domains and the default device",
+                              description="Versions, compiled ops, domains and the default "
+                                          "device (the same as `python -m triptych info`).")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=lambda args: main(["--json"] if args.json else []))
+
+
+def _domains() -> dict[str, str]:
+    report = {}
+    for domain in DOMAINS:
+        status = domain_status(domain)
+        if status in ("ok", "kernels only"):
+            # Importing a domain's ``ops`` module defines its ops, so every op shows up.
+            try:
+                importlib.import_module(f"triptych.{domain}.ops")
+            except ImportError as exc:
+                status = f"broken ({exc})"
+        if status in ("kernels only", "not installed"):
+            status = f"{status} ({missing_extra(domain)})"
+        report[domain] = status
+    return report
+
+
+def _default_device() -> tuple[str, str | None]:
+    """The default device as text, and an error when ``TRIPTYCH_DEVICE`` is unusable."""
+    from .device import default_device, device_unavailable
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # said below, in the report
+            device = default_device()
+    except ValueError as exc:
+        return f"error: {exc}", str(exc)
+    problem = device_unavailable(device)
+    if problem:
+        return f"{device} (set by TRIPTYCH_DEVICE, but {problem})", None
+    return str(device), None
 
 
 def collect() -> dict:
-    """Versions, compiled ops, fallbacks and the default device, as a dict."""
-    domains = {}
-    for domain in DOMAINS:
-        # Importing a domain's ``ops`` module defines its ops, so every op shows up below.
-        try:
-            importlib.import_module(f"triptych.{domain}")
-        except ImportError as exc:
-            domains[domain] = f"unavailable ({exc})"
-            continue
-        if importlib.util.find_spec(f"triptych.{domain}.ops") is not None:
-            importlib.import_module(f"triptych.{domain}.ops")
-        domains[domain] = "ok"
+    """Versions, compiled ops, fallbacks, domains and the default device, as a dict."""
+    import torch
+
+    from . import __version__, library
+
+    domains = _domains()
     ops = library.op_status()
     return {
         "triptych": __version__,
@@ -40,7 +74,7 @@ def collect() -> dict:
         "compiled_cuda": [s.name for s in ops if s.compiled_cuda],
         "fallback": [s.name for s in ops if s.fell_back],
         "domains": domains,
-        "default_device": str(default_device()),
+        "default_device": _default_device()[0],
     }
 
 
@@ -59,7 +93,12 @@ def format_info(info: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the report (``--json``: as JSON); exit code 1 when ``TRIPTYCH_DEVICE`` is unusable."""
     args = sys.argv[1:] if argv is None else argv
     info = collect()
     print(json.dumps(info, indent=2) if "--json" in args else format_info(info))
+    error = _default_device()[1]
+    if error:
+        print(f"triptych info: error: {error}", file=sys.stderr)
+        return 1
     return 0

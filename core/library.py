@@ -8,7 +8,9 @@ Every op follows the same pattern (see ``docs/adding-an-op.md``):
 * if ``triptych._C`` loaded and holds the op, the fake kernel and autograd formula are
   registered on the compiled op;
 * otherwise the pure-torch reference is registered under the same name, so callers never
-  branch and ``import triptych`` never fails.
+  branch and ``import triptych`` never fails;
+* its sample and error inputs feed the one conformance test every op gets
+  (``tests/test_op_conformance.py``).
 
 ``TRIPTYCH_NO_EXT=1`` forces the fallback.
 """
@@ -17,12 +19,42 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import torch
 
 NAMESPACE = "triptych"
+
+
+@dataclass(frozen=True)
+class SampleInput:
+    """One call of an op for the conformance test: ``op(*args, **kwargs)``.
+
+    Attributes:
+        args, kwargs: the arguments, exactly as the op takes them (no wrapper conversions).
+            Floating-point tensors with ``requires_grad`` are checked with ``gradcheck`` too
+            (give those float64 and small).
+        atol, rtol: how close the op's output must be to the reference's.
+        opcheck_tests: the ``torch.library.opcheck`` tests to run (None: all of them); narrow
+            it only where torch itself cannot run one, and say why where the sample is made.
+    """
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    atol: float = 1e-5
+    rtol: float = 1e-5
+    opcheck_tests: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ErrorInput:
+    """A bad call of an op: the compiled kernel must raise a RuntimeError matching ``match``
+    (a regular expression) — never crash, never return."""
+
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    match: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +67,10 @@ class OpDef:
         reference: the pure-torch implementation (fallback and test oracle).
         fake: shape/dtype propagation for the compiled op (``register_fake``).
         backward / setup_context: autograd formula for the compiled op, if differentiable.
+        sample_inputs: ``sample_inputs(device, generator)`` yields fresh random
+            :class:`SampleInput` s on ``device``, drawn from ``generator`` only (the test
+            redraws the same samples in a subprocess from the same seed).
+        error_inputs: ``error_inputs(device)`` yields :class:`ErrorInput` s.
     """
 
     name: str
@@ -43,6 +79,8 @@ class OpDef:
     fake: Callable
     backward: Callable | None = None
     setup_context: Callable | None = None
+    sample_inputs: Callable[[torch.device, torch.Generator], Iterable[SampleInput]] | None = None
+    error_inputs: Callable[[torch.device], Iterable[ErrorInput]] | None = None
 
 
 @dataclass
@@ -118,6 +156,12 @@ def define_op(op: OpDef) -> torch._ops.OpOverload:
 def definition(name: str) -> OpDef:
     """The :class:`OpDef` an op was defined with (its schema, reference, fake kernel, ...)."""
     return _DEFINITIONS[name]
+
+
+def definitions() -> dict[str, OpDef]:
+    """Every :class:`OpDef` defined so far, by name (import a domain's ``ops`` module to define its ops;
+    :func:`triptych.info.collect` imports them all)."""
+    return dict(_DEFINITIONS)
 
 
 def op_status() -> list[OpStatus]:

@@ -92,3 +92,17 @@ def write_atomic(path: str | os.PathLike, data) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def human_size(n: float) -> str:
+    """Bytes for people, in powers of 1024; the one size formatter of the project.
+
+    Example:
+        >>> human_size(512), human_size(1536), human_size(3 * 1024**3)
+        ('512 B', '1.5 KiB', '3.0 GiB')
+    """
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")

@@ -4,6 +4,7 @@
 * :func:`extract` — safe extraction of tar/zip/gz/bz2/xz, chosen by magic bytes;
 * the catalog — :class:`Resource`, :func:`register_dataset`, :func:`list_datasets`,
   :func:`dataset_info`, :func:`download_dataset`, :func:`verify_dataset`;
+* :class:`Dataset` — the base of dataset classes (root, split, transforms, download, ``repr``);
 * :func:`download_once` — one download per node under torchrun;
 * the ``triptych`` command (``triptych datasets --help``).
 
@@ -11,7 +12,9 @@ Environment: ``TRIPTYCH_HOME`` (cache root), ``TRIPTYCH_OFFLINE=1`` (no network)
 ``TRIPTYCH_MIRROR`` (a base URL or folder tried first), ``TRIPTYCH_PROGRESS=0`` (no bars).
 """
 
-from . import catalog_data as _catalog_data  # noqa: F401 - registers the starter catalog
+import importlib
+from typing import Any
+
 from .catalog import (
     DOMAINS,
     DatasetInfo,
@@ -32,6 +35,7 @@ from .extract import ExtractionError, UnsafeArchiveError, archive_format, extrac
 
 __all__ = [
     "DOMAINS",
+    "Dataset",
     "DatasetInfo",
     "DownloadError",
     "ExtractionError",
@@ -54,3 +58,9 @@ __all__ = [
     "sha256_file",
     "verify_dataset",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Dataset":  # imports torch: loaded on first use, so the CLI starts without it
+        return importlib.import_module("triptych.datasets.base").Dataset
+    raise AttributeError(f"module 'triptych.datasets' has no attribute {name!r}")

@@ -5,6 +5,10 @@ A dataset is a :class:`DatasetInfo`: name, domain, description, homepage, licens
 attach its dataset class (:func:`register_dataset_class`). The records live in
 ``triptych.registry.DATASETS``.
 
+Each domain registers its own entries, in ``triptych/<domain>/datasets/_catalog.py``; the
+catalog imports those modules the first time it is asked about datasets (none of them needs
+torch or a domain's optional dependency).
+
 On disk (the default root is ``triptych.paths.datasets_dir()``, i.e. ``$TRIPTYCH_HOME/datasets``)::
 
     <root>/<name>/<filename>              a verified download (+ a hidden .verified sidecar)
@@ -28,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from triptych import paths
+from triptych.domains import DOMAINS
 from triptych.registry import DATASETS
 
 from .download import (
@@ -41,7 +46,6 @@ from .download import (
 from .extract import ExtractionError, archive_format
 from .extract import extract as extract_archive
 
-DOMAINS = ("vision", "audio", "text")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar", ".zip",
                      ".gz", ".bz2", ".xz")
@@ -57,6 +61,8 @@ class Resource:
         sha256: 64 hex digits.
         size: bytes, if known.
         extract: whether :func:`download_dataset` unpacks it (archives only).
+        max_size: for a file whose size is not published, a bound in bytes: a download that
+            brings more is stopped (see :func:`triptych.datasets.download`).
 
     Example:
         >>> r = Resource("a.tar.gz", "https://example.org/a.tar.gz", "0" * 64, size=10)
@@ -69,6 +75,7 @@ class Resource:
     sha256: str
     size: int | None = None
     extract: bool = True
+    max_size: int | None = None
 
     def __post_init__(self):
         urls = (self.urls,) if isinstance(self.urls, str) else tuple(self.urls)
@@ -77,8 +84,11 @@ class Resource:
         check_filename(self.filename)
         object.__setattr__(self, "urls", urls)
         object.__setattr__(self, "sha256", check_sha256(self.sha256))
-        if self.size is not None and (not isinstance(self.size, int) or self.size < 0):
-            raise ValueError(f"Resource {self.filename!r}: size must be an int >= 0")
+        for option in ("size", "max_size"):
+            value = getattr(self, option)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):
+                raise ValueError(f"Resource {self.filename!r}: {option} must be an int >= 0")
 
     @property
     def is_archive(self) -> bool:
@@ -96,7 +106,7 @@ class Resource:
 
     def to_dict(self) -> dict:
         return {"filename": self.filename, "urls": list(self.urls), "sha256": self.sha256,
-                "size": self.size, "extract": self.extract}
+                "size": self.size, "max_size": self.max_size, "extract": self.extract}
 
 
 @dataclass(frozen=True)
@@ -166,6 +176,20 @@ class DatasetInfo:
         }
 
 
+_DOMAIN_CATALOGS = tuple(f"triptych.{domain}.datasets._catalog" for domain in DOMAINS)
+_catalogs_loaded = False
+
+
+def _load_domain_catalogs() -> None:
+    """Import every domain's catalog module once (they call :func:`register_dataset`)."""
+    global _catalogs_loaded
+    if _catalogs_loaded:
+        return
+    _catalogs_loaded = True  # first: the modules' own register_dataset calls come back here
+    for module in _DOMAIN_CATALOGS:
+        importlib.import_module(module)
+
+
 def register_dataset(
     name: str,
     *,
@@ -196,6 +220,7 @@ def register_dataset(
         'a.txt'
         >>> DATASETS.unregister("doc-example")
     """
+    _load_domain_catalogs()  # a name taken by a domain's entry is refused, whatever the order
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"dataset name {name!r}: use lower-case letters, digits, '_', '-', '.'")
     if domain not in DOMAINS:
@@ -243,11 +268,13 @@ def list_datasets(domain: str | None = None) -> list[str]:
     """
     if domain is not None and domain not in DOMAINS:
         raise ValueError(f"domain must be one of {DOMAINS}, got {domain!r}")
+    _load_domain_catalogs()
     return [n for n in DATASETS if domain is None or DATASETS.get(n).domain == domain]
 
 
 def dataset_info(name: str) -> DatasetInfo:
     """The catalog record of ``name``; KeyError (with the nearest names) when unknown."""
+    _load_domain_catalogs()
     return DATASETS.get(name)
 
 
@@ -288,18 +315,30 @@ def download_dataset(
     """
     info = dataset_info(name)
     folder = dataset_path(name, root)
-    for resource in info.resources(splits):
+    command = f"triptych datasets download {name}{'' if root is None else f' --root {root}'}"
+    fetch_resources(name, folder, info.resources(splits), extract=extract, progress=progress,
+                    command=command, **download_options)
+    return folder
+
+
+def fetch_resources(name: str, folder: Path, resources: Sequence[Resource], *, extract: bool,
+                    progress: bool, command: str | None = None,
+                    **download_options: Any) -> None:
+    """Download, verify and (``extract``) unpack ``resources`` of dataset ``name`` into
+    ``folder``; errors name the dataset and, offline, ``command`` (what fetches the files)."""
+    for resource in resources:
+        options = {"max_size": resource.max_size, **download_options}
         try:
             path = download(resource.urls, folder, sha256=resource.sha256,
                             filename=resource.filename, size=resource.size, progress=progress,
-                            mirror_path=f"{name}/{resource.filename}", **download_options)
+                            mirror_path=f"{name}/{resource.filename}", **options)
         except OfflineError as exc:
+            how = f"Fetch it with:\n  {command}\n" if command else "Fetch it "
             raise OfflineError(
                 f"dataset {name!r} is not available offline: {folder / resource.filename} is "
-                f"missing. Fetch it with:\n  triptych datasets download {name}"
-                f"{'' if root is None else f' --root {root}'}\n"
-                "on a machine with network access (or without TRIPTYCH_OFFLINE=1), or set "
-                "TRIPTYCH_MIRROR to a local copy.", exc.failures) from None
+                f"missing. {how}on a machine with network access (or without "
+                "TRIPTYCH_OFFLINE=1), or set TRIPTYCH_MIRROR to a local copy.",
+                exc.failures) from None
         except DownloadError as exc:
             raise DownloadError(f"dataset {name!r}: {exc}", exc.failures) from None
         if extract and resource.extract and resource.is_archive:
@@ -309,7 +348,6 @@ def download_dataset(
                 extract_archive(path, dest, progress=progress)
             except ExtractionError as exc:
                 raise ExtractionError(f"dataset {name!r}: {exc}") from None
-    return folder
 
 
 def verify_dataset(name: str, root: str | os.PathLike | None = None, *,

@@ -1,8 +1,7 @@
-"""The ``triptych`` command line.
+"""``triptych datasets``: the catalog from the command line (plugged into :mod:`triptych.cli`).
 
 ::
 
-    triptych info [--json]
     triptych datasets list [--domain vision|audio|text] [--root DIR] [--json]
     triptych datasets info NAME [--root DIR] [--json]
     triptych datasets download NAME... [--root DIR] [--split SPLIT] [--no-extract] [--json]
@@ -11,30 +10,23 @@
     triptych datasets rm NAME... [--root DIR] [--json]
 
 Exit codes: 0 ok, 1 a dataset failed (the message says why and what to try), 2 usage.
+Nothing here imports torch: listing and paths start at once.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from triptych.cli import EXIT_FAILED, EXIT_OK, UsageError
+from triptych.domains import DOMAINS
+from triptych.paths import human_size
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="triptych", description="triptych command line: datasets and installation info",
-        epilog="Exit codes: 0 ok, 1 a dataset failed, 2 usage error.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    info = commands.add_parser("info", help="versions, compiled ops and the default device",
-                               description="Versions, compiled ops and the default device "
-                                           "(the same as `python -m triptych info`).")
-    info.add_argument("--json", action="store_true", help="print JSON")
-
-    ds = commands.add_parser(
+def add_parser(subparsers) -> None:
+    """Register ``triptych datasets`` with its actions (see :mod:`triptych.cli`)."""
+    ds = subparsers.add_parser(
         "datasets", help="list, download, verify and remove datasets",
         description="The dataset catalog. Files live under --root (default: "
                     "$TRIPTYCH_HOME/datasets, i.e. ~/.cache/triptych/datasets). "
@@ -47,9 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="the datasets in the catalog",
                        description="The datasets in the catalog, with size and local status.")
-    p.add_argument("--domain", choices=["vision", "audio", "text"], help="only this domain")
+    p.add_argument("--domain", choices=list(DOMAINS), help="only this domain")
     root_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_list)
 
     p = sub.add_parser("info", help="everything about one dataset",
                        description="Description, homepage, license, splits, files, URLs, "
@@ -57,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME")
     root_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_info)
 
     p = sub.add_parser("download", help="download, verify and extract datasets",
                        description="Download, verify (sha256) and extract datasets; a file "
@@ -69,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-extract", action="store_true", help="keep archives packed")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_download)
 
     p = sub.add_parser("verify", help="re-hash the files on disk",
                        description="Re-hash every file of the datasets on disk against its "
@@ -78,43 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", action="append", metavar="SPLIT",
                    help="only this split (default: all splits)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_verify)
 
     p = sub.add_parser("path", help="print where a dataset lives",
                        description="Print the folder of a dataset (whether or not downloaded).")
     p.add_argument("name", metavar="NAME")
     root_option(p)
+    p.set_defaults(func=_path)
 
     p = sub.add_parser("rm", help="delete a dataset's files",
                        description="Delete a dataset's folder and everything in it.")
     p.add_argument("names", nargs="+", metavar="NAME")
     root_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2)
-        return int(exc.code or 0)
-    if args.command == "info":
-        from triptych.info import main as info_main
-
-        return info_main(["--json"] if args.json else [])
-    try:
-        return _ACTIONS[args.action](args)
-    except _UsageError as exc:
-        print(f"triptych datasets {args.action}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:  # e.g. `triptych datasets info x | head`
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
-        return EXIT_OK
-
-
-class _UsageError(Exception):
-    pass
+    p.set_defaults(func=_rm)
 
 
 def _known(names: list[str]) -> list[str]:
@@ -124,7 +96,7 @@ def _known(names: list[str]) -> list[str]:
         try:
             dataset_info(name)
         except KeyError as exc:
-            raise _UsageError(f"{exc.args[0]} (see: triptych datasets list)") from None
+            raise UsageError(f"{exc.args[0]} (see: triptych datasets list)") from None
     return names
 
 
@@ -134,14 +106,8 @@ def _splits(values: list[str] | None) -> list[str] | None:
     return [s.strip() for v in values for s in v.split(",") if s.strip()] or None
 
 
-def _human(n: int | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return str(n)
+def _size(n: int | None) -> str:
+    return "?" if n is None else human_size(n)
 
 
 def _list(args) -> int:
@@ -163,7 +129,7 @@ def _list(args) -> int:
     print(f"{'name':<{width}}  {'domain':<6}  {'size':>9}  {'status':<10}  description")
     for r in rows:
         description = r["description"].split(":")[0]
-        print(f"{r['name']:<{width}}  {r['domain']:<6}  {_human(r['size']):>9}  "
+        print(f"{r['name']:<{width}}  {r['domain']:<6}  {_size(r['size']):>9}  "
               f"{r['status']:<10}  {description}")
     return EXIT_OK
 
@@ -181,14 +147,16 @@ def _info(args) -> int:
     print(f"{info.name} ({info.domain}) — {info.description}")
     print(f"homepage: {info.homepage or '(none)'}")
     print(f"license:  {info.license or 'not stated (see the homepage)'}")
-    print(f"size:     {_human(info.size)}")
+    print(f"size:     {_size(info.size)}")
     print(f"path:     {record['path']} ({record['status']})")
     if info.default_splits:
         print(f"default splits: {', '.join(info.default_splits)}")
     for split, resources in info.splits.items():
         print(f"split {split}:")
         for r in resources:
-            print(f"  {r.filename}  {_human(r.size)}  sha256 {r.sha256}")
+            size = _size(r.size) if r.size is not None or r.max_size is None else (
+                f"size not published, at most {human_size(r.max_size)}")
+            print(f"  {r.filename}  {size}  sha256 {r.sha256}")
             for url in r.urls:
                 print(f"    {url}")
     return EXIT_OK
@@ -208,7 +176,7 @@ def _download(args) -> int:
         try:
             dataset_info(name).select_splits(splits)
         except KeyError as exc:
-            raise _UsageError(exc.args[0]) from None
+            raise UsageError(exc.args[0]) from None
     results, failed = [], False
     for name in names:
         try:
@@ -238,7 +206,7 @@ def _verify(args) -> int:
         try:
             dataset_info(name).select_splits(splits)
         except KeyError as exc:
-            raise _UsageError(exc.args[0]) from None
+            raise UsageError(exc.args[0]) from None
     reports, failed = {}, False
     for name in names:
         report = verify_dataset(name, args.root, splits=splits)
@@ -280,16 +248,12 @@ def _rm(args) -> int:
             return EXIT_FAILED
         results.append({"name": name, "path": str(folder), "removed": existed, "bytes": freed})
         if not args.json:
-            print(f"{name}: removed {folder} ({_human(freed)})" if existed
-                  else f"{name}: not downloaded ({folder})")
+            if not existed:
+                print(f"{name}: not downloaded ({folder})")
+            elif freed == 0:  # e.g. what a failed download leaves: a folder, a lock file
+                print(f"{name}: nothing was downloaded; removed the empty folder {folder}")
+            else:
+                print(f"{name}: removed {folder} ({_size(freed)})")
     if args.json:
         print(json.dumps(results, indent=2))
     return EXIT_OK
-
-
-_ACTIONS = {"list": _list, "info": _info, "download": _download, "verify": _verify,
-            "path": _path, "rm": _rm}
-
-
-if __name__ == "__main__":
-    sys.exit(main())

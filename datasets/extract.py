@@ -27,8 +27,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from ._files import CHUNK_SIZE, _Progress, glob_escape
 from ._lock import FileLock, owner_gone, owner_tag
-from .download import CHUNK_SIZE, _Progress, glob_escape
 
 MARKER = ".triptych-extracted"
 DEFAULT_MAX_MEMBERS = 10_000_000
@@ -129,17 +129,23 @@ def extract(
         >>> out.name, (out / "data" / "hello.txt").read_text()
         ('data', 'hello')
     """
+    _check_cap("max_size", max_size, allow_none=True)
+    _check_cap("max_members", max_members)
     archive = Path(archive)
+    if archive.is_dir():
+        raise ExtractionError(f"{archive} is a folder, not an archive")
     st = archive.stat()
     fmt = archive_format(archive)
     single = fmt in _COMPRESSORS
     if single:
         folder = Path(dest_dir) if dest_dir is not None else archive.parent
+        _check_folder(folder, "dest_dir")
         target = folder / _strip_suffix(archive.name, fmt)
         marker = target.with_name(f".{target.name}.extracted")
     else:
         target = Path(dest_dir) if dest_dir is not None else archive.with_name(
             _strip_suffix(archive.name, fmt))
+        _check_folder(target, "dest_dir" if dest_dir is not None else "the default target")
         marker = target / MARKER
     identity = {"archive": archive.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
                 "format": fmt}
@@ -156,6 +162,8 @@ def extract(
     with FileLock(target.parent / f".{target.name}.lock"):
         if _marker_matches(marker, identity) and target.exists():
             return target
+        if single:
+            _check_single_target(target, marker)
         _remove_stale_temps(target)
         tmp = target.with_name(f".{target.name}.{owner_tag()}.{os.urandom(4).hex()}.extracting")
         try:
@@ -200,6 +208,25 @@ class _Limits:
             raise UnsafeArchiveError(
                 f"more than {self.max_size} bytes uncompressed by {name!r} (max_size): "
                 "a zip bomb? pass max_size=... if the archive is genuine")
+
+
+def _check_cap(name: str, value, *, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be an int >= 0{' or None' if allow_none else ''}, "
+                         f"got {value!r}")
+
+
+def _check_folder(folder: Path, what: str) -> None:
+    """ExtractionError unless ``folder`` is a folder or can be made one (no file in the way)."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise ExtractionError(
+                    f"{what} {folder} cannot be a folder: {path} is a file; remove it or pass "
+                    "another dest_dir")
+            return
 
 
 def _clean_name(name: str) -> str:
@@ -437,6 +464,18 @@ def _remove_stale_temps(target: Path) -> None:
             continue
         if owner_gone(host, pid, mtime):
             _remove(candidate)
+
+
+def _check_single_target(target: Path, marker: Path) -> None:
+    """A decompressed file may replace only an earlier output of ours (its marker exists)."""
+    if target.is_dir() and not target.is_symlink():
+        raise ExtractionError(
+            f"{target} is a folder, so the decompressed file cannot take its name; move the "
+            "folder away or pass another dest_dir")
+    if (target.exists() or target.is_symlink()) and not marker.exists():
+        raise ExtractionError(
+            f"{target} exists and was not made by triptych.extract; remove it or extract "
+            "into another folder (dest_dir=...)")
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:

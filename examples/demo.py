@@ -14,8 +14,8 @@ import time
 import torch
 
 import triptych
-from triptych import ops
 from triptych.info import collect, format_info
+from triptych.vision import ops
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]

@@ -14,7 +14,9 @@ Faults: ``drop`` (close the connection after N body bytes), ``wrong_bytes`` (sam
 other content), ``html`` (a login page with 200; ``content_type`` may lie), ``status`` (any code,
 optional ``Retry-After``), ``ignore_range`` (200 and the whole file despite ``Range``),
 ``trickle`` (N bytes, then a stall longer than the client's timeout, then the rest),
-``redirect`` (302 to a given URL). The server is bounded: it stops by itself after ``lifetime``
+``redirect`` (302 to a given URL), ``endless`` (200 without a length, then zeros until the client
+hangs up, up to ``after`` bytes: 64 MiB by default, so that a client without a cap cannot fill
+the disk). The server is bounded: it stops by itself after ``lifetime``
 seconds, stalls end when it stops, and connections time out.
 
 Run as a script it serves a folder until killed (the download benchmark uses that, so that
@@ -81,6 +83,10 @@ class Fault:
     @staticmethod
     def redirect(location: str) -> Fault:
         return Fault("redirect", location=location)
+
+    @staticmethod
+    def endless(after: int = 64 << 20) -> Fault:
+        return Fault("endless", after=after)
 
 
 @dataclass
@@ -216,6 +222,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send_bytes(name, 302, b"", {"Location": fault.location})
         if kind == "html":
             return self._send_bytes(name, 200, HTML_PAGE, {"Content-Type": fault.content_type})
+        if kind == "endless":
+            return self._send_endless(name, fault.after)
         path = owner.root / name
         if not name or not path.is_file() or ".." in Path(name).parts:
             return self._send_bytes(name, 404, b"not found\n", {"Content-Type": "text/plain"})
@@ -278,6 +286,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.server.owner._record(name, sent=len(data))
+
+    def _send_endless(self, name: str, limit: int) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.server.owner._record(name, status=200)
+        self.close_connection = True
+        block = bytes(64 * 1024)
+        for _ in range(0, limit, len(block)):
+            if self.server.owner.stopped.is_set():
+                return
+            try:
+                self.wfile.write(block)
+            except OSError:  # the client hung up
+                return
+            self.server.owner._record(name, sent=len(block))
 
     def _send_bytes(self, name: str, status: int, body: bytes, headers: dict) -> None:
         self.send_response(status)

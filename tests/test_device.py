@@ -115,3 +115,16 @@ def test_dataloader_with_workers_is_reproducible():
     a, b = _draw_from_loader(5), _draw_from_loader(5)
     torch.testing.assert_close(a, b)
     assert not torch.equal(a[0], a[2])  # the two workers drew different numbers
+
+
+def test_forced_device_that_is_not_available_warns(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("TRIPTYCH_DEVICE", "cuda")
+    with pytest.warns(RuntimeWarning, match="TRIPTYCH_DEVICE='cuda', but CUDA is not available"):
+        assert default_device() == torch.device("cuda")
+
+
+def test_nonsense_device_says_what_to_use(monkeypatch):
+    monkeypatch.setenv("TRIPTYCH_DEVICE", "bogus")
+    with pytest.raises(ValueError, match="use e.g. cpu, cuda, cuda:1 or mps"):
+        default_device()

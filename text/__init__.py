@@ -1,8 +1,5 @@
-"""triptych.text: tokenizers, vocabularies and text transforms.
+"""triptych.text: tokenizers, vocabularies and text transforms (not built yet: only its catalog entries, in ``datasets``).
 
-Needs the ``text`` extra: ``pip install 'triptych[text]'``.
+Its io will need the ``text`` extra (``pip install 'triptych[text]'``), checked where it is used
+(``triptych._deps.require("sentencepiece", "text")``), not at import.
 """
-
-from triptych._deps import require
-
-require("sentencepiece", "text")

@@ -1,6 +1,9 @@
 """triptych.vision: image decoding, typed tensors, transforms, kernels and drawing utilities.
 
-Needs the ``vision`` extra: ``pip install 'triptych[vision]'``. Submodules load on first use::
+Pillow (the ``vision`` extra, ``pip install 'triptych[vision]'``) is needed where files or PIL
+images are involved — ``io``, ``utils``, PIL inputs to the transforms — and checked there, with
+an ImportError naming the extra; ``tensors``, ``ops``, the compiled kernels, the transforms on
+tensors and the catalog entries (``datasets``) work without it. Submodules load on first use::
 
     from triptych.vision import io, tensors, transforms, ops, utils
     image = triptych.vision.io.read_image("cat.jpg")
@@ -11,11 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from triptych._deps import require
-
-require("PIL", "vision")
-
-_SUBMODULES = ("io", "ops", "tensors", "transforms", "utils")
+_SUBMODULES = ("datasets", "io", "ops", "tensors", "transforms", "utils")
 
 
 def __getattr__(name: str) -> Any:

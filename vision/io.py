@@ -35,9 +35,12 @@ from enum import Enum
 
 import numpy as np
 import torch
-from PIL import Image, ImageFile, ImageOps
 
 from triptych.paths import write_atomic
+
+from ._pil import pil_modules
+
+Image, ImageFile, ImageOps = pil_modules("Image", "ImageFile", "ImageOps")
 
 __all__ = [
     "MAX_IMAGE_PIXELS",

@@ -16,11 +16,13 @@ from typing import BinaryIO
 
 import numpy as np
 import torch
-from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from triptych.paths import write_atomic
 
+from ._pil import pil_modules
 from .io import _pil_to_tensor
+
+Image, ImageColor, ImageDraw, ImageFont = pil_modules("Image", "ImageColor", "ImageDraw", "ImageFont")
 
 __all__ = ["make_grid", "save_image", "draw_bounding_boxes", "draw_segmentation_masks", "draw_keypoints"]
 

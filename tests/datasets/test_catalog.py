@@ -41,6 +41,8 @@ def test_starter_catalog_is_well_formed():
         for resource in files:
             assert len(resource.sha256) == 64 and int(resource.sha256, 16) >= 0
             assert resource.size is None or resource.size > 0
+            # a file without a published size still has a bound on what a download may bring
+            assert (resource.size or resource.max_size or 0) > 0, (name, resource.filename)
             for url in resource.urls:
                 assert urlsplit(url).scheme in ("http", "https") and urlsplit(url).netloc
 
@@ -169,3 +171,54 @@ def test_dataset_class_can_be_attached_later(toy):
     assert info.to_dict()["dataset_class"].endswith("Toy")
     register_dataset_class(toy["name"], "collections:OrderedDict")
     assert dataset_info(toy["name"]).load_class().__name__ == "OrderedDict"
+
+
+def test_a_resource_without_size_is_bounded_by_its_max_size(loopback_server, tmp_path):
+    from loopback import Fault
+
+    url = loopback_server.add_file("files/big.bin", b"x")
+    loopback_server.add_fault("files/big.bin", Fault.endless())
+    name = f"bounded-{os.urandom(3).hex()}"
+    register_dataset(name, domain="text", description="Unbounded body.", homepage="https://x.org",
+                     resources=[Resource("big.bin", [url], "0" * 64, max_size=1 << 16)])
+    try:
+        with pytest.raises(DownloadError, match="more than 65536 bytes"):
+            download_dataset(name, tmp_path, progress=False, retries=0)
+    finally:
+        DATASETS.unregister(name)
+    assert not [p for p in (tmp_path / name).iterdir() if p.name.endswith(".part")]
+
+
+def test_each_domain_registers_its_own_entries(monkeypatch):
+    import importlib.util
+    import runpy
+
+    from triptych.datasets import catalog
+    from triptych.registry import Registry
+
+    list_datasets()  # the real catalog is loaded: the runs below do not trigger it again
+    for domain in DOMAINS:
+        fresh = Registry("dataset")
+        monkeypatch.setattr(catalog, "DATASETS", fresh)
+        runpy.run_path(importlib.util.find_spec(f"triptych.{domain}.datasets._catalog").origin)
+        names = list(fresh)
+        assert names and {fresh.get(n).domain for n in names} == {domain}
+        monkeypatch.undo()
+        assert names == list_datasets(domain)
+
+
+def test_catalog_needs_neither_torch_nor_the_extras():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "for blocked in ('torch', 'PIL', 'soundfile', 'sentencepiece', 'numpy'):\n"
+            "    sys.modules[blocked] = None  # any import of it fails\n"
+            "from triptych.datasets import list_datasets\n"
+            "print(len(list_datasets('vision')), len(list_datasets('audio')), "
+            "len(list_datasets('text')))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    counts = [int(n) for n in done.stdout.split()]
+    assert counts == [len(list_datasets(d)) for d in DOMAINS] and min(counts) > 0

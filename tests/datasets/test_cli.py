@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from triptych.cli import main
 from triptych.datasets import list_datasets
-from triptych.datasets.cli import main
 from triptych.info import collect, format_info
 
 
@@ -118,7 +118,109 @@ def test_console_script_in_a_fresh_process(tmp_path):
     """What a fresh clone runs: the module entry point, with an empty cache."""
     env = {**os.environ, "TRIPTYCH_HOME": str(tmp_path)}
     env.pop("TRIPTYCH_OFFLINE", None)
-    done = subprocess.run([sys.executable, "-m", "triptych.datasets.cli", "datasets", "list"],
+    done = subprocess.run([sys.executable, "-m", "triptych", "datasets", "list"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "mnist" in done.stdout and "missing" in done.stdout
+
+
+def python(code: str, *, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120, **kwargs)
+
+
+def test_commands_without_tensors_do_not_import_torch(tmp_path):
+    code = (
+        "import contextlib, io, sys\n"
+        "from triptych.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['datasets', 'list'], ['datasets', 'info', 'mnist'],\n"
+        "                 ['datasets', 'path', 'mnist'], ['datasets', 'rm', 'mnist'],\n"
+        "                 ['datasets', 'list', '--json']):\n"
+        "        assert main(argv) == 0, argv\n"
+        "    for argv in ([], ['datasets'], ['datasets', 'list']):\n"
+        "        assert main([*argv, '--help']) == 0\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    done = python(code, env={"TRIPTYCH_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_closed_pipe_is_not_a_traceback(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already exited: every write fails
+    try:
+        done = subprocess.run([sys.executable, "-m", "triptych", "datasets", "list", "--json"],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120,
+                              env={**os.environ, "TRIPTYCH_HOME": str(tmp_path)})
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0
+    assert done.stderr == ""
+
+
+def test_bogus_device_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.setenv("TRIPTYCH_DEVICE", "bogus")
+    code, out, err = run(capsys, "info")
+    assert code == 1
+    assert "TRIPTYCH_DEVICE='bogus' is not a device name; use e.g. cpu" in err
+    assert "Traceback" not in err and "torch" in out
+
+
+def test_forced_device_that_is_missing_is_said(capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("TRIPTYCH_DEVICE", "cuda")
+    code, out, _ = run(capsys, "info", "--json")
+    assert code == 0
+    assert json.loads(out)["default_device"] == (
+        "cuda (set by TRIPTYCH_DEVICE, but CUDA is not available on this machine)")
+
+
+def test_info_never_calls_an_empty_domain_ok(capsys):
+    from triptych.domains import DOMAINS, domain_status
+
+    code, out, _ = run(capsys, "info", "--json")
+    domains = json.loads(out)["domains"]
+    assert list(domains) == list(DOMAINS)
+    for domain, status in domains.items():
+        assert status.startswith(domain_status(domain))
+
+
+def test_domain_status_from_the_files(tmp_path):
+    from triptych.domains import _status
+
+    folder = tmp_path / "audio"
+    (folder / "datasets").mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    (folder / "datasets" / "__init__.py").write_text("")
+    assert _status(folder, "json") == "empty (not built yet)"  # catalog entries only
+    (folder / "io.py").write_text("")
+    assert _status(folder, "no_such_module_for_tests") == "not installed"
+    (folder / "ops.py").write_text("")
+    assert _status(folder, "no_such_module_for_tests") == "kernels only"
+    assert _status(folder, "json") == "ok"
+
+
+def test_unknown_option_shows_the_subcommand_usage(capsys):
+    code, _, err = run(capsys, "datasets", "list", "--jsn")
+    assert code == 2
+    assert err.startswith("usage: triptych datasets list")
+    assert "unrecognized arguments: --jsn" in err
+
+
+def test_rm_after_a_failed_download_says_nothing_was_downloaded(capsys, toy, tmp_path):
+    toy["server"].root.joinpath("files", "train.tar.gz").unlink()
+    assert run(capsys, "datasets", "download", toy["name"], "--root", str(tmp_path),
+               "--split", "train", "--no-progress")[0] == 1
+    code, out, _ = run(capsys, "datasets", "rm", toy["name"], "--root", str(tmp_path))
+    assert code == 0
+    assert "nothing was downloaded" in out and "0 B" not in out
+    assert not (tmp_path / toy["name"]).exists()
+
+
+def test_info_shows_the_bound_of_a_file_without_a_published_size(capsys):
+    code, out, _ = run(capsys, "datasets", "info", "wikitext2")
+    assert code == 0 and "wikitext-2-v1.zip  size not published, at most 16.0 MiB" in out

@@ -18,6 +18,7 @@ from loopback import Fault, LoopbackServer, closed_port_url
 from triptych.datasets import DownloadError, OfflineError, download, is_verified
 
 dl = importlib.import_module("triptych.datasets.download")
+http = importlib.import_module("triptych.datasets._http")
 
 FAST = {"progress": False, "timeout": 2.0, "retries": 2, "backoff": 0.001, "max_backoff": 0.01}
 
@@ -37,7 +38,7 @@ def leftovers(folder: Path) -> list[str]:
 def waits(monkeypatch):
     """The waits download() asked for, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr(dl, "_sleep", recorded.append)
+    monkeypatch.setattr(http, "_sleep", recorded.append)
     return recorded
 
 
@@ -412,3 +413,144 @@ def test_eight_processes_share_one_transfer(loopback_server, tmp_path):
     assert stats.requests == 1 and stats.bytes_sent == len(data)  # one transfer
     assert leftovers(dest) == []
     assert is_verified(dest / "big.bin", sha, rehash=True)
+
+
+# ---------------------------------------------------------------------------- caps, destinations
+
+
+def test_endless_body_stops_at_max_size_and_keeps_nothing(loopback_server, tmp_path, waits):
+    data, sha = payload(1000)
+    url = loopback_server.add_file("a.bin", data)
+    loopback_server.add_fault("a.bin", Fault.endless())
+    with pytest.raises(DownloadError, match=r"more than 1048576 bytes .*max_size") as info:
+        download(url, tmp_path, sha256=sha, max_size=1 << 20, **FAST)
+    assert len(info.value.failures) == 1
+    assert leftovers(tmp_path) == []
+    assert not (tmp_path / "a.bin").exists()
+    assert loopback_server.stats("a.bin").requests == 1  # not retried: it is the response
+
+
+def test_local_file_stops_at_max_size(tmp_path):
+    source = tmp_path / "src" / "zeros.bin"
+    source.parent.mkdir()
+    with open(source, "wb") as f:
+        f.truncate(8 << 20)  # sparse: no disk used
+    dest = tmp_path / "dest"
+    with pytest.raises(DownloadError, match="zeros.bin gave more than 65536 bytes"):
+        download(source.as_uri(), dest, sha256="0" * 64, max_size=1 << 16, **FAST)
+    assert leftovers(dest) == [] and not (dest / "zeros.bin").exists()
+
+
+def test_default_cap_comes_from_the_free_space(loopback_server, tmp_path, monkeypatch):
+    data, sha = payload(1000)
+    url = loopback_server.add_file("a.bin", data)
+    loopback_server.add_fault("a.bin", Fault.endless())
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(dl.shutil, "disk_usage",
+                        lambda path: usage._replace(free=1 << 20))  # 1 MiB free
+    with pytest.raises(DownloadError, match=r"90% of the free space .* max_size="):
+        download(url, tmp_path, sha256=sha, **FAST)
+    assert leftovers(tmp_path) == []
+
+
+def test_announced_length_over_the_cap_is_refused_before_the_body(loopback_server, tmp_path):
+    data, sha = payload(300_000)
+    url = loopback_server.add_file("a.bin", data)
+    with pytest.raises(DownloadError, match="announces 300000 bytes, more than 1000 bytes"):
+        download(url, tmp_path, sha256=sha, max_size=1000, **FAST)
+    assert leftovers(tmp_path) == []
+
+
+def test_max_size_large_enough_downloads(loopback_server, tmp_path):
+    data, sha = payload(5000)
+    url = loopback_server.add_file("a.bin", data)
+    assert download(url, tmp_path, sha256=sha, max_size=5000, **FAST).read_bytes() == data
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"max_size": -1}, "max_size must be an int >= 0"),
+    ({"max_size": 1.5}, "max_size must be an int >= 0"),
+    ({"size": -1}, "size must be an int >= 0"),
+    ({"size": 10, "max_size": 5}, "size=10 is larger than max_size=5"),
+])
+def test_bad_sizes_are_argument_errors(tmp_path, options, message):
+    with pytest.raises(ValueError, match=message):
+        download("http://127.0.0.1/a", tmp_path, sha256="0" * 64, **FAST, **options)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_destination_that_is_a_file_is_a_clear_error(loopback_server, tmp_path):
+    data, sha = payload(1000)
+    url = loopback_server.add_file("a.bin", data)
+    (tmp_path / "taken").write_text("mine")
+    for dest in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        with pytest.raises(DownloadError, match="taken is a file; remove it or choose another"):
+            download(url, dest, sha256=sha, **FAST)
+    assert loopback_server.stats("a.bin").requests == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_target_name_that_is_a_folder_is_a_clear_error(loopback_server, tmp_path):
+    data, sha = payload(1000)
+    url = loopback_server.add_file("a.bin", data)
+    (tmp_path / "a.bin").mkdir()
+    with pytest.raises(DownloadError, match="is a folder, so the download cannot take its name"):
+        download(url, tmp_path, sha256=sha, **FAST)
+    assert loopback_server.stats("a.bin").requests == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin"]
+
+
+def test_a_failed_publish_leaves_no_verified_part(loopback_server, tmp_path, monkeypatch):
+    data, sha = payload(1000)
+    url = loopback_server.add_file("a.bin", data)
+
+    def folder_appears(src, dst):  # the name is taken by a folder while the bytes arrive
+        raise IsADirectoryError(21, "Is a directory", str(dst))
+
+    monkeypatch.setattr(dl.os, "replace", folder_appears)
+    with pytest.raises(DownloadError, match="downloaded and verified but cannot be put at"):
+        download(url, tmp_path, sha256=sha, **FAST)
+    assert leftovers(tmp_path) == []
+
+
+# ---------------------------------------------------------------------------- name resolution
+
+
+@pytest.fixture
+def no_dns(monkeypatch):
+    """Every host name fails to resolve, as on a machine without network."""
+    calls: list[str] = []
+
+    def fail(host, *args, **kwargs):
+        calls.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    return calls
+
+
+def test_unresolvable_host_fails_at_once_with_the_whole_cause(tmp_path, waits, no_dns):
+    urls = ["http://files.example.invalid/a.bin", "https://mirror.example.invalid/a.bin"]
+    with pytest.raises(DownloadError) as info:
+        download(urls, tmp_path, sha256="0" * 64, **{**FAST, "retries": 5})
+    assert waits == []  # no backoff: a name that does not resolve is not transient
+    assert no_dns == ["files.example.invalid", "mirror.example.invalid"]
+    for (_source, reason), host in zip(info.value.failures, ["files", "mirror"]):
+        assert reason == (f"cannot resolve the host name '{host}.example.invalid' ([Errno "
+                          f"{socket.EAI_AGAIN}] Temporary failure in name resolution): no "
+                          "network, a wrong name, or a DNS problem")
+    assert leftovers(tmp_path) == []
+
+
+def test_long_causes_are_not_cut(tmp_path, waits, monkeypatch):
+    long_reason = "refused " + "x" * 300 + " END"
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError(111, long_reason)
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr("urllib3.util.connection.create_connection", refuse)
+    with pytest.raises(DownloadError) as info:
+        download(closed_port_url(), tmp_path, sha256="0" * 64, **{**FAST, "retries": 0})
+    [(_, reason)] = info.value.failures
+    assert long_reason + ")" in reason and "object at 0x" not in reason

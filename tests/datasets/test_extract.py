@@ -333,3 +333,56 @@ def test_progress_bar_for_extraction(tmp_path, monkeypatch, capsys):
     assert "extract a.tar.gz" in capsys.readouterr().err
     extract(make_tar(tmp_path / "b.tar.gz", random_tree()), tmp_path / "out2", progress=False)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("compress, fmt", [(gzip.compress, "gz"), (bz2.compress, "bz2"),
+                                           (lzma.compress, "xz")])
+def test_single_file_refuses_to_replace_a_file_it_did_not_make(tmp_path, compress, fmt):
+    archive = tmp_path / f"notes.{fmt}"
+    archive.write_bytes(compress(os.urandom(1000)))
+    (tmp_path / "notes").write_text("mine")
+    with pytest.raises(ExtractionError, match="not made by triptych"):
+        extract(archive, progress=False)
+    assert (tmp_path / "notes").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", f"notes.{fmt}"]
+
+
+def test_single_file_replaces_its_own_earlier_output(tmp_path):
+    archive = tmp_path / "notes.gz"
+    archive.write_bytes(gzip.compress(b"first"))
+    extract(archive, progress=False)
+    archive.write_bytes(gzip.compress(b"second version"))  # re-downloaded: a new size
+    assert extract(archive, progress=False).read_bytes() == b"second version"
+
+
+def test_destination_that_is_a_file_is_a_clear_error(tmp_path):
+    archive = make_tar(tmp_path / "a.tar.gz", random_tree())
+    (tmp_path / "taken").write_text("mine")
+    with pytest.raises(ExtractionError, match="is a file; remove it or pass another dest_dir"):
+        extract(archive, tmp_path / "taken", progress=False)
+    with pytest.raises(ExtractionError, match="is a file"):
+        extract(archive, tmp_path / "taken" / "sub", progress=False)
+    gz = tmp_path / "b.gz"
+    gz.write_bytes(gzip.compress(b"data"))
+    with pytest.raises(ExtractionError, match="is a file"):
+        extract(gz, tmp_path / "taken", progress=False)
+    assert (tmp_path / "taken").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz", "b.gz", "taken"]
+
+
+def test_single_file_target_that_is_a_folder_is_a_clear_error(tmp_path):
+    gz = tmp_path / "b.gz"
+    gz.write_bytes(gzip.compress(b"data"))
+    (tmp_path / "b").mkdir()
+    with pytest.raises(ExtractionError, match="is a folder, so the decompressed file"):
+        extract(gz, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b", "b.gz"]
+
+
+@pytest.mark.parametrize("option, value", [("max_size", -1), ("max_members", -1),
+                                           ("max_size", 1.5), ("max_members", None)])
+def test_bad_caps_are_argument_errors(tmp_path, option, value):
+    archive = make_tar(tmp_path / "a.tar.gz", random_tree())
+    with pytest.raises(ValueError, match=f"{option} must be an int >= 0"):
+        extract(archive, tmp_path / "out", progress=False, **{option: value})
+    assert not (tmp_path / "out").exists()

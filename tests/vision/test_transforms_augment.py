@@ -15,7 +15,7 @@ import torch
 from triptych.vision import tensors
 from triptych.vision import transforms as T
 from triptych.vision.transforms import SampleInfo
-from triptych.vision.transforms import _augment as augment_module
+from triptych.vision.transforms import _auto_augment as augment_module
 from triptych.vision.transforms import functional as F
 
 pytest.importorskip("PIL.Image")

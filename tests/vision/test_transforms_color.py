@@ -537,3 +537,18 @@ def test_cuda_color_jitter_batch_matches_cpu(g):
     cpu, gpu = make()(x), make()(x.cuda())
     assert gpu.is_cuda
     assert (cpu.int() - gpu.cpu().int()).abs().max() <= 1
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: F.adjust_brightness(x, 1.2), lambda x: F.adjust_contrast(x, 1.2),
+    lambda x: F.adjust_saturation(x, 1.2), lambda x: F.adjust_hue(x, 0.1),
+    lambda x: F.adjust_sharpness(x, 1.5), lambda x: F.adjust_gamma(x, 1.5),
+    lambda x: F.gaussian_blur(x, [3, 3]), F.invert, lambda x: F.posterize(x, 3),
+    lambda x: F.solarize(x, 100), F.autocontrast, F.equalize,
+])
+def test_photometric_ops_map_an_empty_image_to_an_empty_image(op):
+    # The one image check refuses empty images for resampling kernels; photometric ones pass them.
+    empty = torch.zeros(3, 0, 5, dtype=torch.uint8)
+    assert op(empty).shape == empty.shape
+    with pytest.raises(ValueError, match="empty image"):
+        F.resize(empty, [4, 4])

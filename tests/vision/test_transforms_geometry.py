@@ -247,7 +247,10 @@ def test_resize_keeps_channels_last_memory(gen):
     hwc = image.permute(1, 2, 0).contiguous().permute(2, 0, 1)
     out = F.resized_crop(hwc, 3, 4, 20, 30, [10, 12])
     assert out.permute(1, 2, 0).is_contiguous()
-    torch.testing.assert_close(out, F.resized_crop(image, 3, 4, 20, 30, [10, 12]))
+    # The planar and the interleaved uint8 paths round float sums computed in a different order
+    # (AVX2 FMA vs scalar), so a pixel at a .5 boundary can land one level apart: the kernel's
+    # uint8 contract is parity within one level.
+    torch.testing.assert_close(out, F.resized_crop(image, 3, 4, 20, 30, [10, 12]), atol=1, rtol=0)
     batch = torch.stack([image, image]).contiguous(memory_format=torch.channels_last)
     assert F.resize(batch, [20, 25]).is_contiguous(memory_format=torch.channels_last)
 

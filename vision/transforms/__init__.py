@@ -13,6 +13,7 @@ from triptych.transforms import Compose, Lambda, RandomApply, RandomChoice, Rand
 
 from . import functional  # noqa: F401
 from ._augment import *  # noqa: F403
+from ._auto_augment import *  # noqa: F403
 from ._base import SampleInfo, VisionTransform  # noqa: F401
 from ._color import *  # noqa: F403
 from ._fused import *  # noqa: F403

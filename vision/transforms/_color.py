@@ -20,12 +20,10 @@ from typing import Any
 
 import torch
 
-from triptych.transforms import uniform
+from triptych.transforms import apply_where, check_p, rewrap, uniform
 
-from ..tensors import Image, wrap
 from . import functional as F
-from ._base import SampleInfo, VisionTransform
-from ._dispatch import _is_pil_type
+from ._base import SampleInfo, VisionTransform, batch_shape, is_image, num_channels
 
 __all__ = [
     "ColorJitter",
@@ -39,48 +37,6 @@ __all__ = [
     "RandomAutocontrast",
     "RandomEqualize",
 ]
-
-
-# --- helpers shared with _augment -----------------------------------------------------------
-
-
-def is_image(inpt: Any) -> bool:
-    """A plain tensor, an :class:`Image` or a PIL image (what photometric transforms change)."""
-    return type(inpt) is torch.Tensor or isinstance(inpt, Image) or _is_pil_type(type(inpt))
-
-
-def rewrap(out: torch.Tensor, like: Any) -> Any:
-    """``out`` as the same typed tensor as ``like`` (plain tensors stay plain)."""
-    return wrap(out, like=like) if isinstance(like, Image) else out
-
-
-def num_channels(inpt: Any) -> int:
-    return int(inpt.shape[-3]) if isinstance(inpt, torch.Tensor) else len(inpt.getbands())
-
-
-def check_p(p: float) -> float:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"p must be in [0, 1], got {p}")
-    return float(p)
-
-
-def batch_shape(info: SampleInfo) -> tuple[int, ...]:
-    """Shape of a per-image parameter: ``(N,)`` for a batch, ``()`` for one image."""
-    return () if info.batch is None else (info.batch,)
-
-
-def apply_to_chosen(inpt: Any, apply: torch.Tensor | None, fn: Callable[[Any], Any]) -> Any:
-    """``fn(inpt)`` on the images of a batch whose ``apply`` flag is set; the rest unchanged."""
-    is_batch = isinstance(inpt, torch.Tensor) and inpt.ndim == 4 and apply is not None
-    if not is_batch or bool(apply.all()):
-        return fn(inpt)
-    if not bool(apply.any()):
-        return inpt
-    plain = inpt.as_subclass(torch.Tensor)
-    rows = apply.nonzero().squeeze(1).to(plain.device)
-    out = plain.clone()
-    out.index_copy_(0, rows, fn(plain.index_select(0, rows)))
-    return rewrap(out, inpt)
 
 
 def _jitter_range(
@@ -212,6 +168,12 @@ class Grayscale(VisionTransform):
         return F.rgb_to_grayscale(inpt, num_output_channels=self.num_output_channels)
 
 
+def _apply_to_chosen(inpt: Any, apply: torch.Tensor | None, fn: Callable[[Any], Any]) -> Any:
+    """``fn`` on the images of a batch flagged in ``apply``; a single image (or PIL) as it is."""
+    is_batch = isinstance(inpt, torch.Tensor) and inpt.ndim == 4
+    return apply_where(inpt, apply if is_batch else None, fn)
+
+
 class _RandomPhotometric(VisionTransform):
     """Apply :meth:`_apply` to each image with probability ``p`` (per image in a batch)."""
 
@@ -225,7 +187,7 @@ class _RandomPhotometric(VisionTransform):
     def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
         if not is_image(inpt):
             return inpt
-        return apply_to_chosen(inpt, params.get("apply"), self._apply)
+        return _apply_to_chosen(inpt, params.get("apply"), self._apply)
 
 
 class RandomGrayscale(_RandomPhotometric):
@@ -246,7 +208,7 @@ class RandomGrayscale(_RandomPhotometric):
         if not is_image(inpt):
             return inpt
         channels = num_channels(inpt)
-        return apply_to_chosen(inpt, params.get("apply"), lambda x: F.rgb_to_grayscale(x, num_output_channels=channels))
+        return _apply_to_chosen(inpt, params.get("apply"), lambda x: F.rgb_to_grayscale(x, num_output_channels=channels))
 
 
 class GaussianBlur(VisionTransform):

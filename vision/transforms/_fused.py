@@ -31,15 +31,14 @@ import torch
 from torch import nn
 from torch.utils import _pytree as pytree
 
-from triptych.transforms import register_fuser
+from triptych.transforms import Transform, register_fuser
 
 from .. import ops as vops
-from ..io import EncodedImage, decode_image
 from ..tensors import Image
-from ._base import SampleInfo, VisionTransform, select_inputs
+from ._base import select_inputs
 from ._geometry import CenterCrop, RandomHorizontalFlip, RandomResizedCrop, Resize
 from ._misc import Normalize, ToDtype
-from .functional import _geometry as G
+from .functional import _utils as U
 
 __all__ = ["DecodeImage", "FusedCropResizeNormalize"]
 
@@ -52,7 +51,7 @@ def _is_encoded(leaf: Any) -> bool:
     )
 
 
-class DecodeImage(VisionTransform):
+class DecodeImage(Transform):
     """Decode encoded images (``bytes`` or a 1-D uint8 tensor) in a sample into :class:`Image`.
 
     The first step of a pipeline over raw files; see :func:`triptych.vision.io.decode_image`
@@ -81,12 +80,15 @@ class DecodeImage(VisionTransform):
         self.reduced_scale = bool(reduced_scale)
 
     def decode(self, data: Any, **options: Any) -> Image:
+        from ..io import decode_image  # Pillow: needed only where files are decoded
+
         return Image(decode_image(data, mode=self.mode, apply_exif_orientation=self.apply_exif_orientation, **options))
 
-    def forward(self, *inputs: Any) -> Any:
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        leaves, spec = pytree.tree_flatten(sample)
-        return pytree.tree_unflatten([self.decode(x) if _is_encoded(x) else x for x in leaves], spec)
+    def select_inputs(self, leaves: list[Any]) -> list[bool]:
+        return [_is_encoded(x) for x in leaves]
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Image:
+        return self.decode(inpt)
 
 
 _GEOMETRY = (RandomResizedCrop, Resize, CenterCrop)
@@ -117,29 +119,20 @@ class FusedCropResizeNormalize(nn.Module):
         self.mean = normalize.mean if normalize else None
         self.std = normalize.std if normalize else None
         # Resolved once: the plan is fixed when Compose builds it.
-        self.mode = G._mode(getattr(self.geometry, "interpolation", "bilinear"))
+        self.mode = U._mode(getattr(self.geometry, "interpolation", "bilinear"))
         self.antialias = _antialias(getattr(self.geometry, "antialias", True))
 
     # -- the plan for one image --------------------------------------------------------------
 
     def _box_and_size(self, height: int, width: int) -> tuple[list[int], list[int]] | None:
         """Crop box (top, left, h, w) in the image and output (h, w); None: not coverable."""
-        geometry = self.geometry
-        if isinstance(geometry, RandomResizedCrop):
-            p = geometry.make_params(SampleInfo(inputs=[], size=(height, width), batch=None))
-            return [p["top"], p["left"], p["height"], p["width"]], list(geometry.size)
-        if isinstance(geometry, Resize):
-            out = G._resized_output_size((height, width), geometry.size, geometry.max_size)
-            return [0, 0, height, width], list(out)
-        crop_h, crop_w = geometry.size
-        if crop_h > height or crop_w > width:
+        (top, left, box_h, box_w), size = self.geometry.crop_and_size(height, width)
+        if top < 0 or left < 0 or top + box_h > height or left + box_w > width:
             return None  # CenterCrop pads: leave it to the plain chain
-        top, left = G._center_crop_anchor(crop_h, height), G._center_crop_anchor(crop_w, width)
-        return [top, left, crop_h, crop_w], [crop_h, crop_w]
+        return [top, left, box_h, box_w], list(size)
 
     def _draw_flip(self) -> bool:
-        flip = self.flip
-        return flip is not None and flip.p > float(torch.rand((), generator=flip.generator))
+        return self.flip is not None and self.flip.draw_apply()
 
     def _run_kernel(self, image: torch.Tensor, box: list[int], size: list[int], flip: bool) -> torch.Tensor:
         channels = image.shape[-3]
@@ -171,6 +164,8 @@ class FusedCropResizeNormalize(nn.Module):
             return None
         if self.decode.apply_exif_orientation:  # the crop is drawn on the rotated image
             return self._from_tensor(self.decode.decode(data))
+        from ..io import EncodedImage
+
         encoded = EncodedImage(data)
         if encoded.format not in ("JPEG", "MPO"):
             # Nothing to gain from the header alone, and the pixels' dtype (uint16 PNG, int32
@@ -257,7 +252,7 @@ def _match(plan: list[nn.Module], start: int) -> int:
         return 0
     geometry = plan[i]
     try:
-        mode = G._mode(geometry.interpolation) if hasattr(geometry, "interpolation") else "bilinear"
+        mode = U._mode(geometry.interpolation) if hasattr(geometry, "interpolation") else "bilinear"
     except (TypeError, ValueError):
         return 0
     if mode not in vops.INTERPOLATIONS:

@@ -29,14 +29,16 @@ from typing import Any
 
 import torch
 import torch.nn.functional as TF
-from torch.utils import _pytree as pytree
 
-from triptych.transforms import randint, uniform
+from triptych.transforms import Transform, apply_where, check_p, randint, rewrap, uniform
 
-from ..tensors import BoundingBoxes, BoundingBoxFormat, Image, KeyPoints, Mask, wrap
+from ..tensors import BoundingBoxes, BoundingBoxFormat, KeyPoints, Mask, wrap
 from . import functional as F
 from ._base import SampleInfo, VisionTransform
 from .functional import _geometry as G
+from .functional import _meta as M
+from .functional import _utils as U
+from .functional import _warp as W
 
 __all__ = [
     "Resize",
@@ -59,14 +61,14 @@ __all__ = [
     "InterpolationMode",
 ]
 
-InterpolationMode = G.InterpolationMode
+InterpolationMode = U.InterpolationMode
 
 
 # --- argument helpers -----------------------------------------------------------------------
 
 
 def _size_arg(size: int | Sequence[int], name: str = "size") -> list[int]:
-    out = G._pair(size, name)
+    out = U._pair(size, name)
     if min(out) < 1:
         raise ValueError(f"{name} must be positive, got {size!r}")
     return out
@@ -86,12 +88,6 @@ def _range_arg(
             f"{name} must be a number or a sequence of length {' or '.join(map(str, sizes))}, got {value!r}"
         )
     return values
-
-
-def _prob_arg(p: float) -> float:
-    if not 0.0 <= float(p) <= 1.0:
-        raise ValueError(f"p must be in [0, 1], got {p}")
-    return float(p)
 
 
 def _setup_fill(fill: Any) -> dict[Any, Any]:
@@ -142,33 +138,17 @@ def _check_batch_item(inpt: Any, n: int, name: str) -> torch.Tensor:
     return inpt.as_subclass(torch.Tensor)
 
 
-def _rewrap(out: torch.Tensor, like: Any) -> Any:
-    if isinstance(like, (Image, Mask)):
-        return type(like)._wrap(out.as_subclass(torch.Tensor), **like.metadata())
-    return out
-
-
 def _per_sample(inpt: Any, n: int, name: str, fn: Callable[[Any, int], Any]) -> Any:
     """Apply ``fn(sample, i)`` to each sample of a batch item and stack the results."""
     plain = _check_batch_item(inpt, n, name)
-    like = type(inpt)._wrap if isinstance(inpt, (Image, Mask)) else None
-    outs = []
-    for i in range(n):
-        sample = like(plain[i], **inpt.metadata()) if like is not None else plain[i]
-        outs.append(fn(sample, i).as_subclass(torch.Tensor))
-    return _rewrap(torch.stack(outs), inpt)
+    outs = [fn(rewrap(plain[i], inpt), i).as_subclass(torch.Tensor) for i in range(n)]
+    return rewrap(torch.stack(outs), inpt)
 
 
 def _where(inpt: Any, apply: torch.Tensor, name: str, fn: Callable[[Any], Any]) -> Any:
     """``fn`` applied to the samples of a batch item flagged in ``apply`` ``(N,)``; others unchanged."""
-    plain = _check_batch_item(inpt, apply.shape[0], name)
-    index = apply.nonzero().flatten()
-    if index.numel() == 0:
-        return inpt
-    out = plain.clone()
-    index = index.to(plain.device)
-    out[index] = fn(plain[index]).as_subclass(torch.Tensor)
-    return _rewrap(out, inpt)
+    _check_batch_item(inpt, apply.shape[0], name)
+    return apply_where(inpt, apply, fn)
 
 
 def _warp_batch(inpt: Any, n: int, name: str, grids: torch.Tensor, mode: str, fill: Any) -> Any:
@@ -176,14 +156,14 @@ def _warp_batch(inpt: Any, n: int, name: str, grids: torch.Tensor, mode: str, fi
     plain = _check_batch_item(inpt, n, name)
     is_mask = isinstance(inpt, Mask)
     if is_mask and plain.ndim == 3:
-        out = G._grid_sample(plain.unsqueeze(1), grids, "nearest", fill).squeeze(1)
+        out = W._grid_sample(plain.unsqueeze(1), grids, "nearest", fill).squeeze(1)
     elif plain.ndim == 4:
-        out = G._grid_sample(plain, grids, "nearest" if is_mask else mode, fill)
+        out = W._grid_sample(plain, grids, "nearest" if is_mask else mode, fill)
     else:
         raise ValueError(
             f"{name}: a batch item must be (N, C, H, W) (or a mask (N, H, W)), got {tuple(plain.shape)}"
         )
-    return _rewrap(out, inpt)
+    return rewrap(out, inpt)
 
 
 # --- deterministic transforms ---------------------------------------------------------------
@@ -217,11 +197,16 @@ class Resize(VisionTransform):
             raise ValueError(
                 f"size must be an int, a sequence of 1 or 2 ints, or None, got {size!r}"
             )
-        G._mode(interpolation)
+        U._mode(interpolation)
         self.size = size
         self.interpolation = interpolation
         self.max_size = max_size
         self.antialias = antialias
+
+    def crop_and_size(self, height: int, width: int) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+        """The region ``(top, left, h, w)`` of a ``(height, width)`` image this keeps (all of it)
+        and the ``(h, w)`` it is resized to (a planning hook, e.g. for the Compose fuser)."""
+        return (0, 0, height, width), G._resized_output_size((height, width), self.size, self.max_size)
 
     def transform(self, inpt, params):
         return F.resize(
@@ -245,6 +230,13 @@ class CenterCrop(VisionTransform):
     def __init__(self, size: int | Sequence[int]):
         super().__init__()
         self.size = _size_arg(size)
+
+    def crop_and_size(self, height: int, width: int) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+        """The region ``(top, left, h, w)`` of a ``(height, width)`` image this keeps (reaching
+        outside the image where the crop pads) and its output ``(h, w)``; see :meth:`Resize.crop_and_size`."""
+        crop_h, crop_w = self.size
+        top, left = G._center_crop_anchor(crop_h, height), G._center_crop_anchor(crop_w, width)
+        return (top, left, crop_h, crop_w), (crop_h, crop_w)
 
     def transform(self, inpt, params):
         return F.center_crop(inpt, self.size)
@@ -335,7 +327,7 @@ class RandomHorizontalFlip(VisionTransform):
 
     def __init__(self, p: float = 0.5, *, generator: torch.Generator | None = None):
         super().__init__(generator=generator)
-        self.p = _prob_arg(p)
+        self.p = check_p(p)
 
     def transform(self, inpt, params):
         if "apply" in params:
@@ -396,7 +388,7 @@ class RandomResizedCrop(VisionTransform):
             )
         if scale[0] < 0 or ratio[0] <= 0:
             raise ValueError(f"scale must be >= 0 and ratio > 0, got scale={scale}, ratio={ratio}")
-        G._mode(interpolation)
+        U._mode(interpolation)
         self.scale = tuple(float(s) for s in scale)
         self.ratio = tuple(float(r) for r in ratio)
         self.interpolation = interpolation
@@ -404,7 +396,8 @@ class RandomResizedCrop(VisionTransform):
         # float32 logs, as torchvision, so a seed gives torchvision's regions
         self._log_ratio = torch.log(torch.tensor(self.ratio)).tolist()
 
-    def _draw_region(self, height: int, width: int) -> tuple[int, int, int, int]:
+    def draw_region(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """Draw one crop region ``(top, left, h, w)`` of an image of ``(height, width)``."""
         area = height * width
         for _ in range(10):
             target_area = area * float(
@@ -428,13 +421,17 @@ class RandomResizedCrop(VisionTransform):
             w, h = width, height
         return (height - h) // 2, (width - w) // 2, h, w
 
+    def crop_and_size(self, height: int, width: int) -> tuple[tuple[int, int, int, int], tuple[int, int]]:
+        """A region drawn by :meth:`draw_region` and the output ``(h, w)``; see :meth:`Resize.crop_and_size`."""
+        return self.draw_region(height, width), tuple(self.size)
+
     def make_params(self, info: SampleInfo) -> dict[str, Any]:
         height, width = info.size
         if info.batch is None:
-            top, left, h, w = self._draw_region(height, width)
+            top, left, h, w = self.draw_region(height, width)
             return {"top": top, "left": left, "height": h, "width": w}
         regions = torch.tensor(
-            [self._draw_region(height, width) for _ in range(info.batch)], dtype=torch.int64
+            [self.draw_region(height, width) for _ in range(info.batch)], dtype=torch.int64
         )
         return {"regions": regions.reshape(-1, 4)}
 
@@ -458,7 +455,7 @@ class RandomResizedCrop(VisionTransform):
         regions = params["regions"]
         n = regions.shape[0]
         if self._fused_batch_ok(inpt):
-            return _rewrap(self._fused_batch(inpt.as_subclass(torch.Tensor), regions), inpt)
+            return rewrap(self._fused_batch(inpt.as_subclass(torch.Tensor), regions), inpt)
         rows = regions.tolist()
         return _per_sample(inpt, n, type(self).__name__, lambda x, i: self._crop(x, *rows[i]))
 
@@ -474,22 +471,13 @@ class RandomResizedCrop(VisionTransform):
     def _fused_batch(self, images: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
         from triptych.vision import ops as vops
 
-        flips = torch.zeros(images.shape[0], dtype=torch.bool)
-        out = vops.resized_crop_flip_normalize(
+        return vops.resized_crop(
             images,
             regions,
-            flips,
             self.size,
-            interpolation=G._mode(self.interpolation),
+            interpolation=U._mode(self.interpolation),
             antialias=bool(self.antialias),
-            mean=0.0,
-            std=1.0,
         )
-        if (
-            images.dtype == torch.uint8
-        ):  # the op scales uint8 to [0, 1]; undo it and round like resize
-            return out.mul_(255.0).round_().clamp_(0, 255).to(torch.uint8)
-        return out.to(images.dtype)
 
 
 class RandomCrop(VisionTransform):
@@ -607,10 +595,10 @@ class RandomRotation(VisionTransform):
     ):
         super().__init__(generator=generator)
         self.degrees = _range_arg(degrees, "degrees")
-        G._mode(interpolation, ("nearest", "bilinear"))
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.expand = expand
-        self.center = G._parse_center(center)
+        self.center = W._parse_center(center)
         self.fill = fill
         self._fill = _setup_fill(fill)
 
@@ -642,13 +630,13 @@ class RandomRotation(VisionTransform):
                 fill=fill,
             )
         size = inpt.shape[-2:]
-        dtype = G._grid_dtype(inpt)
+        dtype = W._grid_dtype(inpt)
         grids = []
         for angle in params["angles"]:
-            inverse, out_size, _, _ = G._rotation_geometry(size, angle, False, self.center)
+            inverse, out_size, _, _ = W._rotation_geometry(size, angle, False, self.center)
             theta = torch.tensor(inverse, dtype=dtype, device=inpt.device).view(1, 2, 3)
-            grids.append(G._affine_grid(theta, size, out_size))
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
+            grids.append(W._affine_grid(theta, size, out_size))
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
         return _warp_batch(inpt, len(grids), type(self).__name__, torch.cat(grids), mode, fill)
 
 
@@ -690,11 +678,11 @@ class RandomAffine(VisionTransform):
         self.translate = translate
         self.scale = scale
         self.shear = None if shear is None else _range_arg(shear, "shear", sizes=(2, 4))
-        G._mode(interpolation, ("nearest", "bilinear"))
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.fill = fill
         self._fill = _setup_fill(fill)
-        self.center = G._parse_center(center)
+        self.center = W._parse_center(center)
 
     def _draw(self, height: int, width: int) -> dict[str, Any]:
         def draw(lo, hi):
@@ -725,18 +713,18 @@ class RandomAffine(VisionTransform):
                 inpt, **params, interpolation=self.interpolation, fill=fill, center=self.center
             )
         size = inpt.shape[-2:]
-        dtype = G._grid_dtype(inpt)
+        dtype = W._grid_dtype(inpt)
         grids = []
         for p in params["samples"]:
-            inverse = G._affine_inverse_centred(
+            inverse = W._affine_inverse_centred(
                 size, p["angle"], p["translate"], p["scale"], p["shear"], self.center
             )
             grids.append(
-                G._affine_grid(
+                W._affine_grid(
                     torch.tensor(inverse, dtype=dtype, device=inpt.device).view(1, 2, 3), size, size
                 )
             )
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
         return _warp_batch(inpt, len(grids), type(self).__name__, torch.cat(grids), mode, fill)
 
 
@@ -764,8 +752,8 @@ class RandomPerspective(VisionTransform):
         if not 0.0 <= distortion_scale <= 1.0:
             raise ValueError(f"distortion_scale must be in [0, 1], got {distortion_scale}")
         self.distortion_scale = float(distortion_scale)
-        self.p = _prob_arg(p)
-        G._mode(interpolation, ("nearest", "bilinear"))
+        self.p = check_p(p)
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.fill = fill
         self._fill = _setup_fill(fill)
@@ -782,7 +770,7 @@ class RandomPerspective(VisionTransform):
         bottom_right = [draw(width - bound_w, width), draw(height - bound_h, height)]
         bottom_left = [draw(0, bound_w), draw(height - bound_h, height)]
         start = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
-        return G._perspective_from_points(start, [top_left, top_right, bottom_right, bottom_left])
+        return W._perspective_from_points(start, [top_left, top_right, bottom_right, bottom_left])
 
     def make_params(self, info: SampleInfo) -> dict[str, Any]:
         if info.batch is None:
@@ -807,19 +795,14 @@ class RandomPerspective(VisionTransform):
         name = type(self).__name__
         apply = params["apply"]
         plain = _check_batch_item(inpt, apply.shape[0], name)
-        index = apply.nonzero().flatten()
-        if index.numel() == 0:
-            return inpt
-        chosen = plain[index.to(plain.device)]
-        coeffs = params["batch_coefficients"][index].to(
-            device=plain.device, dtype=G._grid_dtype(plain)
-        )
-        grid = G._perspective_grid(coeffs, plain.shape[-2:])
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
-        warped = _warp_batch(_rewrap(chosen, inpt), index.numel(), name, grid, mode, fill)
-        out = plain.clone()
-        out[index.to(plain.device)] = warped.as_subclass(torch.Tensor)
-        return _rewrap(out, inpt)
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
+
+        def warp(chosen):  # the flagged samples, in order
+            coeffs = params["batch_coefficients"][apply].to(device=plain.device, dtype=W._grid_dtype(plain))
+            grid = W._perspective_grid(coeffs, plain.shape[-2:])
+            return _warp_batch(rewrap(chosen, inpt), chosen.shape[0], name, grid, mode, fill)
+
+        return _where(inpt, apply, name, warp)
 
 
 def _gaussian_smooth(
@@ -869,7 +852,7 @@ class ElasticTransform(VisionTransform):
         super().__init__(generator=generator)
         self.alpha = self._two(alpha, "alpha")
         self.sigma = self._two(sigma, "sigma")
-        G._mode(interpolation, ("nearest", "bilinear"))
+        U._mode(interpolation, ("nearest", "bilinear"))
         self.interpolation = interpolation
         self.fill = fill
         self._fill = _setup_fill(fill)
@@ -906,11 +889,11 @@ class ElasticTransform(VisionTransform):
                 inpt, params["displacement"], interpolation=self.interpolation, fill=fill
             )
         displacements = params["displacements"]
-        dtype = G._grid_dtype(inpt)
-        grid = G._identity_grid(inpt.shape[-2:], dtype, inpt.device) + displacements.to(
+        dtype = W._grid_dtype(inpt)
+        grid = W._identity_grid(inpt.shape[-2:], dtype, inpt.device) + displacements.to(
             dtype=dtype, device=inpt.device
         )
-        mode = G._mode(self.interpolation, ("nearest", "bilinear"))
+        mode = U._mode(self.interpolation, ("nearest", "bilinear"))
         return _warp_batch(inpt, displacements.shape[0], type(self).__name__, grid, mode, fill)
 
 
@@ -931,8 +914,9 @@ class ClampBoundingBoxes(VisionTransform):
         return F.clamp_bounding_boxes(inpt) if isinstance(inpt, BoundingBoxes) else inpt
 
 
-class ClampKeyPoints(VisionTransform):
-    """Clamp keypoints into ``[0, W - 1] x [0, H - 1]``; other items pass through.
+class ClampKeyPoints(Transform):
+    """Clamp keypoints into ``[0, W - 1] x [0, H - 1]``; other items pass through (a sample of
+    keypoints alone is fine: nothing here needs an image).
 
     Example:
         >>> from triptych.vision import tensors
@@ -941,11 +925,11 @@ class ClampKeyPoints(VisionTransform):
         [[0.0, 3.0]]
     """
 
-    def forward(self, *inputs):
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        leaves, spec = pytree.tree_flatten(sample)
-        out = [F.clamp_keypoints(x) if isinstance(x, KeyPoints) else x for x in leaves]
-        return pytree.tree_unflatten(out, spec)
+    def select_inputs(self, leaves: list[Any]) -> list[bool]:
+        return [isinstance(x, KeyPoints) for x in leaves]
+
+    def transform(self, inpt, params):
+        return F.clamp_keypoints(inpt)
 
 
 class ConvertBoundingBoxFormat(VisionTransform):
@@ -960,7 +944,7 @@ class ConvertBoundingBoxFormat(VisionTransform):
 
     def __init__(self, format: BoundingBoxFormat | str):
         super().__init__()
-        self.format = G._box_format(format)
+        self.format = M._box_format(format)
 
     def transform(self, inpt, params):
         return (
@@ -994,7 +978,7 @@ def _default_labels(sample: Any) -> Any:
     return sample[key]
 
 
-class SanitizeBoundingBoxes(VisionTransform):
+class SanitizeBoundingBoxes(Transform):
     """Drop degenerate boxes (width or height < ``min_size``, area < ``min_area``, or reaching
     outside the canvas) together with their labels and instance masks.
 
@@ -1046,11 +1030,14 @@ class SanitizeBoundingBoxes(VisionTransform):
                 raise ValueError(f"labels must be tensors, got {type(entry).__name__}")
         return labels
 
-    def forward(self, *inputs: Any) -> Any:
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels(sample)
-        leaves, spec = pytree.tree_flatten(sample)
-        boxes = [x for x in leaves if isinstance(x, BoundingBoxes)]
+    def select_inputs(self, leaves: list[Any]) -> list[bool]:
+        # Boxes, instance masks and the labels (picked out by identity in make_params); boxes are
+        # filtered by index, so the items need not agree on a spatial size as in VisionTransform.
+        return [isinstance(x, torch.Tensor) for x in leaves]
+
+    def make_params(self, info: SampleInfo) -> dict[str, Any]:
+        labels = self._labels(info.sample)
+        boxes = [x for x in info.inputs if isinstance(x, BoundingBoxes)]
         if len(boxes) != 1:
             raise ValueError(
                 f"SanitizeBoundingBoxes needs exactly one BoundingBoxes in the sample, found {len(boxes)}"
@@ -1063,17 +1050,16 @@ class SanitizeBoundingBoxes(VisionTransform):
                     f"{count} boxes but labels of shape {tuple(entry.shape)}: need one label per box"
                 )
         _, valid = F.sanitize_bounding_boxes(boxes, min_size=self.min_size, min_area=self.min_area)
-        out = []
-        for x in leaves:
-            if isinstance(x, BoundingBoxes):
-                x = wrap(x.as_subclass(torch.Tensor).reshape(-1, 4)[valid.to(x.device)], like=x)
-            elif isinstance(x, Mask) and x.ndim >= 3:
-                if x.shape[0] != count:
-                    raise ValueError(
-                        f"{count} boxes but an instance mask of shape {tuple(x.shape)}"
-                    )
-                x = wrap(x.as_subclass(torch.Tensor)[valid.to(x.device)], like=x)
-            elif any(x is entry for entry in labels):
-                x = x[valid.to(x.device)]
-            out.append(x)
-        return pytree.tree_unflatten(out, spec)
+        return {"valid": valid, "count": count, "labels": labels}
+
+    def transform(self, inpt, params):
+        valid, count = params["valid"], params["count"]
+        if isinstance(inpt, BoundingBoxes):
+            return wrap(inpt.as_subclass(torch.Tensor).reshape(-1, 4)[valid.to(inpt.device)], like=inpt)
+        if isinstance(inpt, Mask) and inpt.ndim >= 3:
+            if inpt.shape[0] != count:
+                raise ValueError(f"{count} boxes but an instance mask of shape {tuple(inpt.shape)}")
+            return wrap(inpt.as_subclass(torch.Tensor)[valid.to(inpt.device)], like=inpt)
+        if any(inpt is entry for entry in params["labels"]):
+            return inpt[valid.to(inpt.device)]
+        return inpt

@@ -19,11 +19,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define TRIPTYCH_HOST_DEVICE __host__ __device__
-#else
-#define TRIPTYCH_HOST_DEVICE
-#endif
+#include "common.h"
 
 namespace triptych {
 namespace resample {
@@ -175,6 +171,17 @@ TRIPTYCH_HOST_DEVICE inline int64_t compute_window(const Axis& axis, int64_t i, 
     w[pos - start] += coeffs[j];
   }
   return start;
+}
+
+// The run w[lo .. hi] of a window's weights between its first and last non-zero weight
+// (lo = hi = 0 when all are zero). torch's tap bound (2 * ceil(support) + 1) is about one tap
+// wider than any real window, so both the CPU tables and the CUDA windows trim to this run.
+template <typename acc_t>
+TRIPTYCH_HOST_DEVICE inline void nonzero_span(const acc_t* w, int64_t taps, int64_t& lo, int64_t& hi) {
+  lo = 0;
+  hi = taps - 1;
+  while (lo < hi && w[lo] == acc_t(0)) ++lo;
+  while (hi > lo && w[hi] == acc_t(0)) --hi;
 }
 
 }  // namespace resample

@@ -49,8 +49,7 @@ struct AxisTable {
 };
 
 // `reverse` mirrors the output (a horizontal flip): output o uses the window of out-1-o.
-// The windows are then trimmed to the widest run of non-zero weights: torch's tap bound
-// (2 * ceil(support) + 1) is about one tap wider than any real window.
+// The windows are then trimmed to the widest run of non-zero weights (nonzero_span).
 template <typename acc_t>
 AxisTable<acc_t> make_axis_table(const Axis& axis, bool reverse = false) {
   const int64_t in = axis.in_size, out = axis.out_size;
@@ -61,9 +60,8 @@ AxisTable<acc_t> make_axis_table(const Axis& axis, bool reverse = false) {
   for (int64_t o = 0; o < out; ++o) {
     acc_t* w = full.data() + o * bound;
     window_start[o] = compute_window<acc_t>(axis, reverse ? out - 1 - o : o, bound, w);
-    int64_t lo = 0, hi = bound - 1;
-    while (lo < hi && w[lo] == acc_t(0)) ++lo;
-    while (hi > lo && w[hi] == acc_t(0)) --hi;
+    int64_t lo, hi;
+    nonzero_span(w, bound, lo, hi);
     first[o] = window_start[o] + lo;
     last[o] = window_start[o] + hi;
     taps = std::max(taps, hi - lo + 1);

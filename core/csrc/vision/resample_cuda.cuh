@@ -10,22 +10,17 @@
 //      writes coalesce. It reads the (cropped, optionally flipped) source directly with
 //      the separable weights — sum over rows of (sum over columns) — so no intermediate
 //      image is needed, then applies the epilogue (uint8 rounding, or the per-channel
-//      normalisation of the fused op).
+//      normalisation of the fused op, cuda::ChannelCoefficients).
 // Indices are int64 throughout; every source read is clamped into the crop.
 #pragma once
 
-#include <cuda_runtime.h>
-#include <torch/csrc/inductor/aoti_torch/c/shim.h>
-#include <torch/csrc/stable/accelerator.h>
+#include <type_traits>
 
-#include "common.h"
+#include "cuda_common.cuh"
 #include "vision/resample.h"
 
 namespace triptych {
 namespace resample {
-
-// Channel coefficients travel as a kernel argument, like normalize's.
-constexpr int kMaxCudaChannels = 64;
 
 struct CropBox {
   int64_t top, left, height, width;
@@ -55,14 +50,12 @@ struct WindowTables {
   int64_t taps_y, taps_x;
 };
 
-// Drops the zero weights at both ends of a window (torch's tap bound is about one tap
-// wider than any real window): moves the weights to the front, returns the new start and
-// the number of taps left in `count`.
+// Drops the zero weights at both ends of a window (see nonzero_span): moves the weights to
+// the front, returns the new start and the number of taps left in `count`.
 template <typename acc_t>
 __device__ inline int64_t trim_window(int64_t start, acc_t* w, int64_t taps, int64_t& count) {
-  int64_t lo = 0, hi = taps - 1;
-  while (lo < hi && w[lo] == acc_t(0)) ++lo;
-  while (hi > lo && w[hi] == acc_t(0)) --hi;
+  int64_t lo, hi;
+  nonzero_span(w, taps, lo, hi);
   for (int64_t j = 0; j <= hi - lo; ++j) w[j] = w[j + lo];
   for (int64_t j = hi - lo + 1; j < taps; ++j) w[j] = acc_t(0);
   count = hi - lo + 1;
@@ -76,8 +69,7 @@ __global__ void build_windows_kernel(
     int64_t in_w, int64_t out_h, int64_t out_w, int interp, bool antialias) {
   const int64_t per_table = out_h + out_w;
   const int64_t total = tables * per_table;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+  TRIPTYCH_GRID_STRIDE_LOOP(i, total) {
     const int64_t n = i / per_table, o = i % per_table;
     const CropBox box = load_box(boxes, n, in_h, in_w);
     if (o < out_h) {
@@ -121,20 +113,12 @@ struct ConvertEpilogue {
   }
 };
 
-template <typename acc_t>
-struct AffineEpilogue {
-  acc_t scale[kMaxCudaChannels];
-  acc_t bias[kMaxCudaChannels];
-  __device__ acc_t operator()(acc_t v, int64_t c) const { return v * scale[c] + bias[c]; }
-};
-
 template <typename in_t, typename acc_t, typename out_t, typename Epilogue>
 __global__ void resample_kernel(
     const in_t* __restrict__ src, out_t* __restrict__ dst, ResampleShape s, const int64_t* __restrict__ boxes,
     WindowTables<acc_t> t, Epilogue epilogue) {
   const int64_t total = s.n * s.c * s.out_h * s.out_w;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+  TRIPTYCH_GRID_STRIDE_LOOP(i, total) {
     int64_t n, c, y, x;
     if (s.out_channels_last) {
       c = i % s.c;
@@ -169,23 +153,6 @@ __global__ void resample_kernel(
   }
 }
 
-inline int blocks_for(int64_t total, int threads) {
-  const int64_t wanted = (total + threads - 1) / threads;
-  return static_cast<int>(wanted < 65535 * 8 ? (wanted > 0 ? wanted : 1) : 65535 * 8);
-}
-
-inline void check_launch(const char* op) {
-  const cudaError_t err = cudaGetLastError();
-  STD_TORCH_CHECK(err == cudaSuccess, "triptych::", op, " CUDA launch failed: ", cudaGetErrorString(err));
-}
-
-inline cudaStream_t current_stream(const Tensor& on) {
-  // The stable ABI of torch 2.10 has no typed stream accessor; the AOTI shim's raw one is stable.
-  void* raw_stream = nullptr;
-  TORCH_ERROR_CODE_CHECK(aoti_torch_get_current_cuda_stream(on.get_device_index(), &raw_stream));
-  return static_cast<cudaStream_t>(raw_stream);
-}
-
 // Allocates and fills the window tables on the image's device. `boxes`/`flips` are device
 // pointers (null for a whole-image resize, where tables == 1). The tensors returned keep
 // the storage alive until the caller's launches are queued (the caching allocator orders
@@ -216,10 +183,30 @@ DeviceTables<acc_t> build_tables(
   d.view = WindowTables<acc_t>{starts, starts + rows, weights, starts + tables * out_h,
                                starts + rows + tables * out_h, weights + tables * out_h * taps_y, taps_y, taps_x};
   const int64_t total = tables * (out_h + out_w);
-  build_windows_kernel<acc_t><<<blocks_for(total, 128), 128, 0, stream>>>(
+  build_windows_kernel<acc_t><<<cuda::blocks_for(total, 128), 128, 0, stream>>>(
       d.view, tables, boxes, flips, in_h, in_w, out_h, out_w, interp, antialias);
-  check_launch(op);
+  cuda::check_launch(op);
   return d;
+}
+
+// A batch of crops (device-side boxes, optional device-side flips) resampled into `output`
+// in two launches on `stream`: the per-sample windows, then one thread per output element
+// with `epilogue` (uint8 rounding for resized_crop, the affine map for
+// resized_crop_flip_normalize). Shared by both ops' CUDA kernels.
+template <typename in_t, typename acc_t, typename out_t, typename Epilogue>
+void resample_crops_cuda(const Tensor& input, const int64_t* boxes, const bool* flips, Tensor& output, int interp,
+                         bool antialias, Epilogue epilogue, cudaStream_t stream, const char* op) {
+  const ImageGeometry in = image_geometry(input);
+  const ImageGeometry out = image_geometry(output);
+  const DeviceTables<acc_t> tables = build_tables<acc_t>(
+      input, in.n, boxes, flips, in.h, in.w, out.h, out.w, interp, antialias, stream, op);
+  const ResampleShape shape{in.n, in.c, in.h, in.w, out.h, out.w, in.sn, in.sc, in.sh, in.sw,
+                            out.sn, out.sc, out.sh, out.sw, /*per_sample_tables=*/true,
+                            /*out_channels_last=*/out.c > 1 && out.sc == 1};
+  const int64_t total = output.numel();
+  resample_kernel<in_t, acc_t, out_t, Epilogue><<<cuda::blocks_for(total, 256), 256, 0, stream>>>(
+      input.const_data_ptr<in_t>(), output.mutable_data_ptr<out_t>(), shape, boxes, tables.view, epilogue);
+  cuda::check_launch(op);
 }
 
 }  // namespace resample

@@ -46,51 +46,14 @@ bool image_is_channels_last(const Tensor& image) {
   return image.size(0) > 1 && !image.is_contiguous() && dense_in_order(image, {0, 2, 1});
 }
 
-Tensor allocate_image(
-    const Tensor& device_of, int64_t n, int64_t c, int64_t h, int64_t w, ScalarType dtype,
-    bool channels_last, bool batched) {
-  const std::vector<int64_t> shape4 = {n, c, h, w};
-  Tensor out = torch::stable::empty(
-      shape4, dtype, std::nullopt, device_of.device(), std::nullopt,
-      channels_last ? torch::headeronly::MemoryFormat::ChannelsLast
-                    : torch::headeronly::MemoryFormat::Contiguous);
-  return batched ? out : torch::stable::squeeze(out, 0);
-}
-
-ImageGeometry image_geometry(const Tensor& image) {
-  const int64_t dim = image.dim();
-  ImageGeometry g;
-  g.n = dim == 4 ? image.size(0) : 1;
-  g.sn = dim == 4 ? image.stride(0) : 0;
-  g.c = image.size(dim - 3);
-  g.sc = image.stride(dim - 3);
-  g.h = image.size(dim - 2);
-  g.sh = image.stride(dim - 2);
-  g.w = image.size(dim - 1);
-  g.sw = image.stride(dim - 1);
-  return g;
-}
-
-void check_image_and_size(const Tensor& image, const std::vector<int64_t>& size, const char* op) {
-  const int64_t dim = image.dim();
-  STD_TORCH_CHECK(dim == 3 || dim == 4, "triptych::", op,
-                  " expects a (C, H, W) or (N, C, H, W) image, got ", dim, " dimensions");
-  const ScalarType dtype = image.scalar_type();
-  STD_TORCH_CHECK(dtype == ScalarType::Byte || dtype == ScalarType::Float || dtype == ScalarType::Double,
-                  "triptych::", op, " expects a uint8, float32 or float64 image");
-  STD_TORCH_CHECK(image.size(dim - 1) > 0 && image.size(dim - 2) > 0, "triptych::", op,
-                  ": the image is empty (height or width 0)");
-  STD_TORCH_CHECK(size.size() == 2 && size[0] > 0 && size[1] > 0, "triptych::", op,
-                  ": size must be (height, width) of positive integers");
-}
-
 Tensor resize_allocate_output(
     const Tensor& image, const std::vector<int64_t>& size, const std::string& interpolation) {
-  check_image_and_size(image, size, "resize");
+  check_image(image, "resize");
+  check_output_size(size, "resize");
   parse_interpolation(interpolation, "resize");
   const ImageGeometry g = image_geometry(image);
   return allocate_image(image, g.n, g.c, size[0], size[1], image.scalar_type(),
-                        image_is_channels_last(image), image.dim() == 4);
+                        image_is_channels_last(image), image.dim() == 4, "resize", "size");
 }
 
 namespace {
@@ -122,16 +85,10 @@ Tensor resize_cpu(const Tensor& image, std::vector<int64_t> size, std::string in
   if (output.numel() == 0) return output;
   const int interp = parse_interpolation(interpolation, "resize");
   const Tensor input = resample::resample_addressable(image);
-  switch (input.scalar_type()) {
-    case ScalarType::Byte:
-      resize_cpu_typed<uint8_t, float>(input, output, interp, antialias);
-      break;
-    case ScalarType::Float:
-      resize_cpu_typed<float, float>(input, output, interp, antialias);
-      break;
-    default:  // Double; check_image_and_size rejected everything else
-      resize_cpu_typed<double, double>(input, output, interp, antialias);
-  }
+  dispatch_image_dtype(input.scalar_type(), "resize", [&](auto types) {
+    using T = decltype(types);
+    resize_cpu_typed<typename T::in_t, typename T::acc_t>(input, output, interp, antialias);
+  });
   return output;
 }
 

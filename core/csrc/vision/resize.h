@@ -16,23 +16,6 @@ int parse_interpolation(const std::string& interpolation, const char* op);
 // contiguous, and dense in (N)HWC order. The output of resize keeps this layout.
 bool image_is_channels_last(const Tensor& image);
 
-// An uninitialised (N, C, h, w) image — or (C, h, w) when `batched` is false — on `device_of`'s
-// device, contiguous or channels-last memory.
-Tensor allocate_image(
-    const Tensor& device_of, int64_t n, int64_t c, int64_t h, int64_t w, ScalarType dtype,
-    bool channels_last, bool batched);
-
-// (N, C, H, W) sizes and strides of a 3-D or 4-D image (N = 1, stride 0 for 3-D).
-struct ImageGeometry {
-  int64_t n, c, h, w;
-  int64_t sn, sc, sh, sw;
-};
-ImageGeometry image_geometry(const Tensor& image);
-
-// Checks image, size and interpolation of either op; returns the output (h, w).
-void check_image_and_size(
-    const Tensor& image, const std::vector<int64_t>& size, const char* op);
-
 // resize: validates the arguments and allocates the output (same dtype, same layout).
 Tensor resize_allocate_output(
     const Tensor& image, const std::vector<int64_t>& size, const std::string& interpolation);

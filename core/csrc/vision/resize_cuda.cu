@@ -17,10 +17,10 @@ void resize_cuda_typed(const Tensor& input, Tensor& output, int interp, bool ant
                             out.sn, out.sc, out.sh, out.sw, /*per_sample_tables=*/false,
                             /*out_channels_last=*/out.c > 1 && out.sc == 1};
   const int64_t total = output.numel();
-  resample_kernel<in_t, acc_t, in_t, ConvertEpilogue<acc_t, in_t>><<<blocks_for(total, 256), 256, 0, stream>>>(
+  resample_kernel<in_t, acc_t, in_t, ConvertEpilogue<acc_t, in_t>><<<cuda::blocks_for(total, 256), 256, 0, stream>>>(
       input.const_data_ptr<in_t>(), output.mutable_data_ptr<in_t>(), shape, nullptr, tables.view,
       ConvertEpilogue<acc_t, in_t>{});
-  check_launch("resize");
+  cuda::check_launch("resize");
 }
 
 Tensor resize_cuda(const Tensor& image, std::vector<int64_t> size, std::string interpolation, bool antialias) {
@@ -28,17 +28,11 @@ Tensor resize_cuda(const Tensor& image, std::vector<int64_t> size, std::string i
   if (output.numel() == 0) return output;
   const int interp = parse_interpolation(interpolation, "resize");
   const torch::stable::accelerator::DeviceGuard guard(image.get_device_index());
-  const cudaStream_t stream = resample::current_stream(image);
-  switch (image.scalar_type()) {
-    case ScalarType::Byte:
-      resize_cuda_typed<uint8_t, float>(image, output, interp, antialias, stream);
-      break;
-    case ScalarType::Float:
-      resize_cuda_typed<float, float>(image, output, interp, antialias, stream);
-      break;
-    default:  // Double; resize_allocate_output rejected everything else
-      resize_cuda_typed<double, double>(image, output, interp, antialias, stream);
-  }
+  const cudaStream_t stream = cuda::current_stream(image);
+  dispatch_image_dtype(image.scalar_type(), "resize", [&](auto types) {
+    using T = decltype(types);
+    resize_cuda_typed<typename T::in_t, typename T::acc_t>(image, output, interp, antialias, stream);
+  });
   return output;
 }
 

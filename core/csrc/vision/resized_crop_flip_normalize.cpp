@@ -11,7 +11,7 @@
 
 #include <algorithm>
 
-#include "vision/resample_cpu.h"
+#include "vision/resample_crops_cpu.h"
 
 namespace triptych {
 
@@ -20,26 +20,18 @@ Tensor rcfn_allocate_output(
     const std::string& interpolation, const std::vector<double>& mean, const std::vector<double>& std,
     bool channels_last) {
   constexpr const char* op = "resized_crop_flip_normalize";
-  check_image_and_size(image, size, op);
+  check_image(image, op);
+  check_output_size(size, op);
   parse_interpolation(interpolation, op);
   const ImageGeometry g = image_geometry(image);
-  STD_TORCH_CHECK(boxes.scalar_type() == ScalarType::Long, "triptych::", op, ": boxes must be int64");
+  check_box_tensor(image, boxes, op);
   STD_TORCH_CHECK(flips.scalar_type() == ScalarType::Bool, "triptych::", op, ": flips must be bool");
-  STD_TORCH_CHECK(boxes.numel() == 4 * g.n && (boxes.dim() == 2 || (boxes.dim() == 1 && g.n == 1)),
-                  "triptych::", op, ": boxes must have shape (N, 4) (or (4,) for one image) with N = ",
-                  g.n, " images");
   STD_TORCH_CHECK(flips.numel() == g.n, "triptych::", op, ": flips needs one flag per image (", g.n, "), got ",
                   flips.numel());
-  STD_TORCH_CHECK(boxes.device() == image.device() && flips.device() == image.device(), "triptych::", op,
-                  ": boxes and flips must be on the image's device");
-  STD_TORCH_CHECK(static_cast<int64_t>(mean.size()) == g.c && static_cast<int64_t>(std.size()) == g.c,
-                  "triptych::", op, ": mean and std need one value per channel (", g.c, "), got ", mean.size(),
-                  " and ", std.size());
-  for (size_t c = 0; c < std.size(); ++c) {
-    STD_TORCH_CHECK(std[c] != 0.0, "triptych::", op, ": std must be non-zero, got 0 for channel ", c);
-  }
-  const ScalarType out_dtype = image.scalar_type() == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
-  return allocate_image(image, g.n, g.c, size[0], size[1], out_dtype, channels_last, image.dim() == 4);
+  STD_TORCH_CHECK(flips.device() == image.device(), "triptych::", op, ": flips must be on the image's device");
+  check_per_channel(mean, std, g.c, op);
+  const ScalarType out_dtype = float_result_dtype(image.scalar_type());
+  return allocate_image(image, g.n, g.c, size[0], size[1], out_dtype, channels_last, image.dim() == 4, op, "size");
 }
 
 namespace {
@@ -49,36 +41,16 @@ void rcfn_cpu_typed(
     const Tensor& input, const int64_t* boxes, const bool* flips, Tensor& output, int interp, bool antialias,
     const std::vector<double>& mean, const std::vector<double>& std) {
   using namespace resample;
-  const ImageGeometry in = image_geometry(input);
   const ImageGeometry out = image_geometry(output);
-  std::vector<AxisTable<acc_t>> ty(in.n), tx(in.n);
-  for (int64_t n = 0; n < in.n; ++n) {
-    const int64_t top = boxes[4 * n], left = boxes[4 * n + 1], h = boxes[4 * n + 2], w = boxes[4 * n + 3];
-    STD_TORCH_CHECK(top >= 0 && left >= 0 && h > 0 && w > 0 && top + h <= in.h && left + w <= in.w,
-                    "triptych::resized_crop_flip_normalize: crop box ", n, " (top=", top, ", left=", left,
-                    ", height=", h, ", width=", w, ") does not lie inside the ", in.h, "x", in.w, " image");
-    ty[n] = make_axis_table<acc_t>(Axis{h, out.h, interp, antialias});
-    tx[n] = make_axis_table<acc_t>(Axis{w, out.w, interp, antialias}, flips[n]);
-  }
   const ChannelAffine<acc_t> affine = make_channel_affine<acc_t>(mean, std, std::is_same<in_t, uint8_t>::value);
   std::vector<acc_t> pattern_scale(out.w * out.c), pattern_bias(out.w * out.c);
   for (int64_t k = 0; k < out.w * out.c; ++k) {
     pattern_scale[k] = affine.scale[k % out.c];
     pattern_bias[k] = affine.bias[k % out.c];
   }
-  const in_t* src = input.const_data_ptr<in_t>();
   acc_t* dst = output.mutable_data_ptr<acc_t>();
-  resample_images<in_t, acc_t>(
-      in.n, out.h, out.w,
-      [&](int64_t n) {
-        const int64_t top = boxes[4 * n], left = boxes[4 * n + 1];
-        return ImageView<in_t>{src + n * in.sn + top * in.sh + left * in.sw, ty[n].in_size, tx[n].in_size,
-                               in.c, in.sh, in.sw, in.sc};
-      },
-      [&](int64_t n, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
-        y = &ty[n];
-        x = &tx[n];
-      },
+  resample_crops<in_t, acc_t>(
+      input, boxes, flips, out.h, out.w, interp, antialias,
       [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const acc_t* row) {
         store_affine<acc_t, acc_t>(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
                                    out.sc, affine.scale.data() + c0, affine.bias.data() + c0,
@@ -91,24 +63,19 @@ Tensor rcfn_cpu(
     std::string interpolation, bool antialias, std::vector<double> mean, std::vector<double> std,
     bool channels_last) {
   Tensor output = rcfn_allocate_output(image, boxes, flips, size, interpolation, mean, std, channels_last);
+  const Tensor box_values = checked_boxes(image, boxes, "resized_crop_flip_normalize");
   if (output.numel() == 0) return output;
   const int interp = parse_interpolation(interpolation, "resized_crop_flip_normalize");
-  const Tensor box_values = torch::stable::contiguous(boxes);
   const Tensor flip_values = torch::stable::contiguous(flips);
   const int64_t* box_ptr = box_values.const_data_ptr<int64_t>();
   // The stable ABI has no typed accessor for bool tensors; the dtype was checked above.
   const bool* flip_ptr = static_cast<const bool*>(flip_values.const_data_ptr());
   const Tensor input = resample::resample_addressable(image);
-  switch (input.scalar_type()) {
-    case ScalarType::Byte:
-      rcfn_cpu_typed<uint8_t, float>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
-      break;
-    case ScalarType::Float:
-      rcfn_cpu_typed<float, float>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
-      break;
-    default:  // Double; check_image_and_size rejected everything else
-      rcfn_cpu_typed<double, double>(input, box_ptr, flip_ptr, output, interp, antialias, mean, std);
-  }
+  dispatch_image_dtype(input.scalar_type(), "resized_crop_flip_normalize", [&](auto types) {
+    using T = decltype(types);
+    rcfn_cpu_typed<typename T::in_t, typename T::acc_t>(input, box_ptr, flip_ptr, output, interp, antialias, mean,
+                                                        std);
+  });
   return output;
 }
 

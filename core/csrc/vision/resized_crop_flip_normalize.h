@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "vision/resize.h"
+#include "vision/resized_crop.h"
 
 namespace triptych {
 

@@ -21,9 +21,12 @@ from typing import Any
 import torch
 import torch.nn.functional as nnf
 
+from triptych.transforms import register_passthrough as passthrough
+
 from ...tensors import BoundingBoxes, KeyPoints, Mask
 from .._dispatch import dispatch, register_kernel
 from ._misc import _max_value, _to_dtype_image
+from ._utils import _check_image
 
 __all__ = [
     "adjust_brightness",
@@ -48,27 +51,13 @@ _LUMA = (0.2989, 0.587, 0.114)
 # --- helpers shared by the kernels ---------------------------------------------------------
 
 
-def _passthrough(inpt: Any, *args: Any, **kwargs: Any) -> Any:
-    return inpt
-
-
 def register_passthrough(functional: Any) -> None:
     """Make ``functional`` return boxes, masks and keypoints unchanged (photometric ops)."""
-    for input_type in (Mask, BoundingBoxes, KeyPoints):
-        register_kernel(functional, input_type)(_passthrough)
+    passthrough(functional, Mask, BoundingBoxes, KeyPoints)
 
 
 def _compute_dtype(image: torch.Tensor) -> torch.dtype:
     return image.dtype if image.is_floating_point() else torch.float32
-
-
-def _check_image(image: torch.Tensor, name: str, channels: tuple[int, ...] | None = (1, 3)) -> None:
-    if image.ndim < 3:
-        raise ValueError(f"{name} expects an image (..., C, H, W), got shape {tuple(image.shape)}")
-    if channels is not None and image.shape[-3] not in channels:
-        raise TypeError(
-            f"{name} expects images with {' or '.join(map(str, channels))} channels, got {image.shape[-3]}"
-        )
 
 
 def per_sample(value: Any, image: torch.Tensor, name: str, *, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -160,7 +149,7 @@ def adjust_brightness(inpt: Any, brightness_factor: Any) -> Any:
 
 @register_kernel(adjust_brightness, torch.Tensor)
 def _adjust_brightness_image(image: torch.Tensor, brightness_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_brightness")
+    _check_image(image, "adjust_brightness", channels=(1, 3), allow_empty=True)
     _check_range(brightness_factor, "brightness_factor", low=0)
     factor = per_sample(brightness_factor, image, "brightness_factor")
     return _finish(image.mul(factor), image)
@@ -183,7 +172,7 @@ def adjust_contrast(inpt: Any, contrast_factor: Any) -> Any:
 
 @register_kernel(adjust_contrast, torch.Tensor)
 def _adjust_contrast_image(image: torch.Tensor, contrast_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_contrast")
+    _check_image(image, "adjust_contrast", channels=(1, 3), allow_empty=True)
     _check_range(contrast_factor, "contrast_factor", low=0)
     mean = _gray_float(image).mean(dim=(-3, -2, -1), keepdim=True)
     return _blend(image, mean, contrast_factor, "contrast_factor")
@@ -209,7 +198,7 @@ def adjust_saturation(inpt: Any, saturation_factor: Any) -> Any:
 
 @register_kernel(adjust_saturation, torch.Tensor)
 def _adjust_saturation_image(image: torch.Tensor, saturation_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_saturation")
+    _check_image(image, "adjust_saturation", channels=(1, 3), allow_empty=True)
     _check_range(saturation_factor, "saturation_factor", low=0)
     per_sample(saturation_factor, image, "saturation_factor")  # shape check
     if image.shape[-3] == 1:
@@ -268,7 +257,7 @@ def adjust_hue(inpt: Any, hue_factor: Any) -> Any:
 
 @register_kernel(adjust_hue, torch.Tensor)
 def _adjust_hue_image(image: torch.Tensor, hue_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_hue")
+    _check_image(image, "adjust_hue", channels=(1, 3), allow_empty=True)
     _check_range(hue_factor, "hue_factor", low=-0.5, high=0.5)
     if image.shape[-3] == 1 or image.numel() == 0:
         return image
@@ -305,7 +294,7 @@ def adjust_sharpness(inpt: Any, sharpness_factor: Any) -> Any:
 
 @register_kernel(adjust_sharpness, torch.Tensor)
 def _adjust_sharpness_image(image: torch.Tensor, sharpness_factor: Any) -> torch.Tensor:
-    _check_image(image, "adjust_sharpness")
+    _check_image(image, "adjust_sharpness", channels=(1, 3), allow_empty=True)
     _check_range(sharpness_factor, "sharpness_factor", low=0)
     blur_weight = per_sample(_one_minus(sharpness_factor), image, "sharpness_factor")
     channels, height, width = image.shape[-3:]
@@ -345,7 +334,7 @@ def adjust_gamma(inpt: Any, gamma: Any, gain: Any = 1) -> Any:
 
 @register_kernel(adjust_gamma, torch.Tensor)
 def _adjust_gamma_image(image: torch.Tensor, gamma: Any, gain: Any = 1) -> torch.Tensor:
-    _check_image(image, "adjust_gamma", channels=None)
+    _check_image(image, "adjust_gamma", channels=None, allow_empty=True)
     _check_range(gamma, "gamma", low=0)
     if image.is_floating_point():
         output = image.pow(per_sample(gamma, image, "gamma"))
@@ -383,7 +372,7 @@ to_grayscale = rgb_to_grayscale
 
 @register_kernel(rgb_to_grayscale, torch.Tensor)
 def _rgb_to_grayscale_image(image: torch.Tensor, num_output_channels: int = 1) -> torch.Tensor:
-    _check_image(image, "rgb_to_grayscale")
+    _check_image(image, "rgb_to_grayscale", channels=(1, 3), allow_empty=True)
     if num_output_channels not in (1, 3):
         raise ValueError(f"num_output_channels must be 1 or 3, got {num_output_channels}")
     gray = image.clone() if image.shape[-3] == 1 else _luma(image).to(image.dtype)
@@ -475,7 +464,7 @@ def _blur_sigmas(sigma: Any, kernel_size: tuple[int, int], image: torch.Tensor) 
 
 @register_kernel(gaussian_blur, torch.Tensor)
 def _gaussian_blur_image(image: torch.Tensor, kernel_size: int | Sequence[int], sigma: Any = None) -> torch.Tensor:
-    _check_image(image, "gaussian_blur", channels=None)
+    _check_image(image, "gaussian_blur", channels=None, allow_empty=True)
     kx, ky = _pair(kernel_size, "kernel_size")
     if not all(isinstance(k, int) and k > 0 and k % 2 == 1 for k in (kx, ky)):
         raise ValueError(f"kernel_size must be odd positive integers, got {kernel_size}")
@@ -521,7 +510,7 @@ def _value_bits(dtype: torch.dtype) -> int:
 
 @register_kernel(invert, torch.Tensor)
 def _invert_image(image: torch.Tensor) -> torch.Tensor:
-    _check_image(image, "invert", channels=None)
+    _check_image(image, "invert", channels=None, allow_empty=True)
     if image.is_floating_point():
         return 1.0 - image
     if image.dtype == torch.bool:
@@ -549,7 +538,7 @@ def posterize(inpt: Any, bits: Any) -> Any:
 
 @register_kernel(posterize, torch.Tensor)
 def _posterize_image(image: torch.Tensor, bits: Any) -> torch.Tensor:
-    _check_image(image, "posterize", channels=None)
+    _check_image(image, "posterize", channels=None, allow_empty=True)
     is_int = isinstance(bits, int) and not isinstance(bits, bool)
     if not (is_int or (isinstance(bits, torch.Tensor) and not bits.is_floating_point())):
         raise TypeError(f"bits must be an int or an integer tensor, got {bits!r}")
@@ -580,7 +569,7 @@ def solarize(inpt: Any, threshold: Any) -> Any:
 
 @register_kernel(solarize, torch.Tensor)
 def _solarize_image(image: torch.Tensor, threshold: Any) -> torch.Tensor:
-    _check_image(image, "solarize", channels=None)
+    _check_image(image, "solarize", channels=None, allow_empty=True)
     _check_range(threshold, "threshold", high=_max_value(image.dtype))
     limit = per_sample(threshold, image, "threshold", dtype=torch.float64 if image.dtype == torch.float64 else torch.float32)
     return torch.where(image >= limit, _invert_image(image), image)
@@ -604,7 +593,7 @@ def autocontrast(inpt: Any) -> Any:
 
 @register_kernel(autocontrast, torch.Tensor)
 def _autocontrast_image(image: torch.Tensor) -> torch.Tensor:
-    _check_image(image, "autocontrast")
+    _check_image(image, "autocontrast", channels=(1, 3), allow_empty=True)
     if image.numel() == 0:
         return image
     bound = _max_value(image.dtype)
@@ -633,7 +622,7 @@ def equalize(inpt: Any) -> Any:
 
 @register_kernel(equalize, torch.Tensor)
 def _equalize_image(image: torch.Tensor) -> torch.Tensor:
-    _check_image(image, "equalize", channels=None)
+    _check_image(image, "equalize", channels=None, allow_empty=True)
     if image.numel() == 0:
         return image
     levels = image if image.dtype == torch.uint8 else _to_dtype_image(image, torch.uint8, scale=True)

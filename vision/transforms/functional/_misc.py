@@ -10,6 +10,7 @@ import torch
 
 from triptych import ops
 
+from ..._pil import pil_modules
 from ...ops import _is_channels_last
 from ...tensors import Image
 from .._dispatch import dispatch, register_kernel
@@ -46,8 +47,7 @@ def to_pil_image(pic: torch.Tensor | np.ndarray, mode: str | None = None) -> Any
         >>> to_pil_image(torch.zeros(3, 2, 4, dtype=torch.uint8)).size
         (4, 2)
     """
-    from PIL import Image as PILImage
-
+    (PILImage,) = pil_modules("Image")
     if isinstance(pic, np.ndarray):
         pic = torch.from_numpy(pic).permute(2, 0, 1) if pic.ndim == 3 else torch.from_numpy(pic)
     if not isinstance(pic, torch.Tensor):

@@ -4,9 +4,10 @@
 // Input: uint8, float32 or float64, (C, H, W) or (N, C, H, W), NCHW or channels-last
 // memory (an HWC image is passed as its CHW permuted view). Output: float32 (float64 for
 // float64 input), contiguous NCHW or channels-last.
-#include "core/normalize.h"
+#include "vision/normalize.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace triptych {
 namespace {
@@ -45,15 +46,16 @@ void affine_strided(
 
 template <typename in_t, typename out_t>
 void normalize_cpu_typed(
-    const Tensor& input, const PlaneLayout& in, Tensor& output, const PlaneLayout& out,
+    const Tensor& input, const ImageGeometry& in, Tensor& output, const ImageGeometry& out,
     const ChannelAffine<out_t>& affine) {
+  // H and W are merged (merge_pixels): w is the pixel count, sw the pixel stride.
   const in_t* src = input.const_data_ptr<in_t>();
   out_t* dst = output.mutable_data_ptr<out_t>();
-  const int64_t N = in.n, C = in.c, P = in.p;
+  const int64_t N = in.n, C = in.c, P = in.w;
   const out_t* a = affine.scale.data();
   const out_t* b = affine.bias.data();
 
-  if (in.sp == 1 && out.sp == 1) {
+  if (in.sw == 1 && out.sw == 1) {
     // Planar in and out: one contiguous run per (n, c) plane, split across threads.
     torch::stable::parallel_for(0, N * C * P, kGrain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end;) {
@@ -66,7 +68,7 @@ void normalize_cpu_typed(
     });
     return;
   }
-  if (in.sc == 1 && out.sc == 1 && in.sp == C && out.sp == C) {
+  if (in.sc == 1 && out.sc == 1 && in.sw == C && out.sw == C) {
     // Interleaved in and out: blocks of whole pixels against pattern coefficients.
     constexpr int64_t kPixelsPerBlock = 64;
     const int64_t block = kPixelsPerBlock * C;
@@ -93,8 +95,8 @@ void normalize_cpu_typed(
       const int64_t n = i / P, p0 = i % P;
       const int64_t pixels = std::min({P - p0, end - i, kTile});
       affine_strided<in_t, out_t>(
-          src + n * in.sn + p0 * in.sp, dst + n * out.sn + p0 * out.sp, pixels, C,
-          in.sp, in.sc, out.sp, out.sc, a, b);
+          src + n * in.sn + p0 * in.sw, dst + n * out.sn + p0 * out.sw, pixels, C,
+          in.sw, in.sc, out.sw, out.sc, a, b);
       i += pixels;
     }
   });
@@ -104,19 +106,16 @@ Tensor normalize_cpu(
     const Tensor& image, std::vector<double> mean, std::vector<double> std, bool channels_last) {
   Tensor output = normalize_allocate_output(image, mean, std, channels_last);
   if (output.numel() == 0) return output;
-  PlaneLayout in, out;
-  Tensor input = normalize_addressable_input(image, in);
-  plane_layout(output, out);
-  switch (input.scalar_type()) {
-    case ScalarType::Byte:
-      normalize_cpu_typed<uint8_t, float>(input, in, output, out, make_channel_affine<float>(mean, std, true));
-      break;
-    case ScalarType::Float:
-      normalize_cpu_typed<float, float>(input, in, output, out, make_channel_affine<float>(mean, std, false));
-      break;
-    default:  // Double; normalize_allocate_output rejected everything else
-      normalize_cpu_typed<double, double>(input, in, output, out, make_channel_affine<double>(mean, std, false));
-  }
+  ImageGeometry in, out = image_geometry(output);
+  merge_pixels(out);  // freshly allocated: always mergeable
+  const Tensor input = normalize_addressable_input(image, in);
+  dispatch_image_dtype(input.scalar_type(), "normalize", [&](auto types) {
+    using T = decltype(types);
+    using in_t = typename T::in_t;
+    using acc_t = typename T::acc_t;
+    normalize_cpu_typed<in_t, acc_t>(input, in, output, out,
+                                     make_channel_affine<acc_t>(mean, std, std::is_same<in_t, uint8_t>::value));
+  });
   return output;
 }
 
@@ -125,30 +124,19 @@ Tensor normalize_cpu(
 Tensor normalize_allocate_output(
     const Tensor& image, const std::vector<double>& mean, const std::vector<double>& std,
     bool channels_last) {
-  const int64_t dim = image.dim();
-  STD_TORCH_CHECK(dim == 3 || dim == 4,
-      "triptych::normalize expects a (C, H, W) or (N, C, H, W) tensor, got ", dim, " dimensions");
-  const ScalarType dtype = image.scalar_type();
-  STD_TORCH_CHECK(dtype == ScalarType::Byte || dtype == ScalarType::Float || dtype == ScalarType::Double,
-      "triptych::normalize expects uint8, float32 or float64 input");
-  const int64_t channels = image.size(dim - 3);
-  STD_TORCH_CHECK(static_cast<int64_t>(mean.size()) == channels && static_cast<int64_t>(std.size()) == channels,
-      "triptych::normalize: mean and std need one value per channel (", channels, "), got ",
-      mean.size(), " and ", std.size());
-  const ScalarType out_dtype = dtype == ScalarType::Double ? ScalarType::Double : ScalarType::Float;
-  const int64_t n = dim == 4 ? image.size(0) : 1;
-  const std::vector<int64_t> shape4 = {n, channels, image.size(dim - 2), image.size(dim - 1)};
-  Tensor output = torch::stable::empty(
-      shape4, out_dtype, std::nullopt, image.device(), std::nullopt,
-      channels_last ? torch::headeronly::MemoryFormat::ChannelsLast
-                    : torch::headeronly::MemoryFormat::Contiguous);
-  return dim == 4 ? output : torch::stable::squeeze(output, 0);
+  check_image(image, "normalize", /*allow_empty=*/true);
+  const ImageGeometry g = image_geometry(image);
+  check_per_channel(mean, std, g.c, "normalize");
+  return allocate_image(image, g.n, g.c, g.h, g.w, float_result_dtype(image.scalar_type()), channels_last,
+                        image.dim() == 4, "normalize", "image");
 }
 
-Tensor normalize_addressable_input(const Tensor& image, PlaneLayout& layout) {
-  if (plane_layout(image, layout)) return image;
+Tensor normalize_addressable_input(const Tensor& image, ImageGeometry& geometry) {
+  geometry = image_geometry(image);
+  if (merge_pixels(geometry)) return image;
   Tensor input = torch::stable::contiguous(image);
-  plane_layout(input, layout);
+  geometry = image_geometry(input);
+  merge_pixels(geometry);
   return input;
 }
 

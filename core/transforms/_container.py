@@ -1,8 +1,8 @@
-"""The transforms base shared by every domain.
+"""Containers: :class:`Compose` (with the domain fusers), :class:`RandomApply`,
+:class:`RandomChoice`, :class:`RandomOrder`, and :class:`Lambda`.
 
-Functionals do the work; a :class:`Transform` only draws random parameters (from its own
-optional ``torch.Generator``) and hands them to :meth:`Transform.transform`. Containers:
-:class:`Compose`, :class:`RandomApply`, :class:`RandomChoice`, :class:`RandomOrder`.
+They act on the whole sample (they hand it to the transforms they hold), so they replace
+:meth:`Transform.forward` rather than using its per-item steps.
 
 A domain may register a *fuser* with :func:`register_fuser`: given the list of transforms of a
 :class:`Compose`, it returns an equivalent, faster list (or None to leave it alone). ``Compose``
@@ -25,56 +25,9 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = [
-    "Transform",
-    "Compose",
-    "RandomApply",
-    "RandomChoice",
-    "RandomOrder",
-    "Lambda",
-    "register_fuser",
-    "uniform",
-    "randint",
-]
+from ._transform import Transform, check_p, uniform
 
-
-def uniform(low: float, high: float, generator: torch.Generator | None = None, size=()) -> torch.Tensor:
-    """Floats drawn uniformly from ``[low, high)``, on the CPU, from ``generator`` if given."""
-    return torch.empty(size).uniform_(low, high, generator=generator)
-
-
-def randint(low: int, high: int, generator: torch.Generator | None = None, size=()) -> torch.Tensor:
-    """Integers drawn uniformly from ``[low, high)``, on the CPU, from ``generator`` if given."""
-    return torch.randint(low, high, size, generator=generator)
-
-
-class Transform(nn.Module):
-    """Base class: subclasses implement :meth:`make_params` and :meth:`transform`.
-
-    Args:
-        generator: the ``torch.Generator`` random parameters are drawn from
-            (default: torch's global generator).
-    """
-
-    def __init__(self, *, generator: torch.Generator | None = None):
-        super().__init__()
-        self.generator = generator
-
-    def make_params(self, sample: Any) -> dict[str, Any]:
-        """Draw the random parameters for one call (none by default)."""
-        return {}
-
-    def transform(self, sample: Any, params: dict[str, Any]) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} must implement transform()")
-
-    def forward(self, *inputs: Any) -> Any:
-        sample = inputs if len(inputs) > 1 else inputs[0]
-        return self.transform(sample, self.make_params(sample))
-
-    def extra_repr(self) -> str:
-        skip = {"training", "generator"}
-        fields = [f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k not in skip]
-        return ", ".join(fields)
+__all__ = ["Compose", "RandomApply", "RandomChoice", "RandomOrder", "Lambda", "register_fuser"]
 
 
 def _check_transforms(transforms: Sequence[Callable], owner: str) -> list[Callable]:
@@ -133,16 +86,13 @@ class RandomApply(Transform):
 
     def __init__(self, transforms: Sequence[Callable], p: float = 0.5, *, generator=None):
         super().__init__(generator=generator)
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"p must be in [0, 1], got {p}")
+        check_p(p)
         self.transforms = _modules(_check_transforms(transforms, "RandomApply"))
         self.p = p
 
-    def make_params(self, sample):
-        return {"apply": bool(uniform(0, 1, self.generator) < self.p)}
-
-    def transform(self, sample, params):
-        if params["apply"]:
+    def forward(self, *inputs: Any) -> Any:
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        if bool(uniform(0, 1, self.generator) < self.p):
             for t in self.transforms:
                 sample = t(sample)
         return sample
@@ -163,12 +113,10 @@ class RandomChoice(Transform):
         self.transforms = _modules(transforms)
         self.p = [float(v) / sum(p) for v in p]
 
-    def make_params(self, sample):
+    def forward(self, *inputs: Any) -> Any:
+        sample = inputs if len(inputs) > 1 else inputs[0]
         index = torch.multinomial(torch.tensor(self.p), 1, generator=self.generator)
-        return {"index": int(index)}
-
-    def transform(self, sample, params):
-        return self.transforms[params["index"]](sample)
+        return self.transforms[int(index)](sample)
 
 
 class RandomOrder(Transform):
@@ -178,17 +126,15 @@ class RandomOrder(Transform):
         super().__init__(generator=generator)
         self.transforms = _modules(_check_transforms(transforms, "RandomOrder"))
 
-    def make_params(self, sample):
-        return {"order": torch.randperm(len(self.transforms), generator=self.generator).tolist()}
-
-    def transform(self, sample, params):
-        for i in params["order"]:
+    def forward(self, *inputs: Any) -> Any:
+        sample = inputs if len(inputs) > 1 else inputs[0]
+        for i in torch.randperm(len(self.transforms), generator=self.generator).tolist():
             sample = self.transforms[i](sample)
         return sample
 
 
 class Lambda(Transform):
-    """Wrap a plain function as a transform."""
+    """Wrap a plain function as a transform: ``fn`` gets the whole sample."""
 
     def __init__(self, fn: Callable[[Any], Any]):
         super().__init__()
@@ -196,8 +142,8 @@ class Lambda(Transform):
             raise TypeError(f"Lambda expects a callable, got {type(fn).__name__}")
         self.fn = fn
 
-    def transform(self, sample, params):
-        return self.fn(sample)
+    def forward(self, *inputs: Any) -> Any:
+        return self.fn(inputs if len(inputs) > 1 else inputs[0])
 
     def extra_repr(self) -> str:
         return getattr(self.fn, "__name__", repr(self.fn))

@@ -13,7 +13,8 @@ Tensor normalize_allocate_output(
     const std::vector<double>& std,
     bool channels_last);
 
-// The input, made addressable as (N, C, P) if it is not already.
-Tensor normalize_addressable_input(const Tensor& image, PlaneLayout& layout);
+// The input, made addressable with H and W as one pixel axis (see merge_pixels) if it is
+// not already; `geometry` receives the merged geometry.
+Tensor normalize_addressable_input(const Tensor& image, ImageGeometry& geometry);
 
 }  // namespace triptych

@@ -1,0 +1,105 @@
+"""The audio entries of the dataset catalog (LibriSpeech, Speech Commands, YesNo): real URLs, sizes and sha256 values.
+
+Every sha256 and size is copied from public material, named beside each entry (mostly
+TensorFlow Datasets' ``url_checksums`` files and torchaudio's dataset modules); a dataset whose
+sha256 could not be sourced is left out. URLs after the first are mirrors that serve the same
+bytes; :func:`triptych.datasets.download` verifies every copy against the same sha256. Licenses
+are given only where the authors state one (``None``: see the homepage).
+
+Importing this module registers the entries; the catalog imports it on first use. It needs
+neither torch nor the ``audio`` extra.
+"""
+
+from __future__ import annotations
+
+from triptych.datasets.catalog import Resource, register_dataset
+
+# sha256/size: tensorflow/datasets url_checksums/speech_commands.txt (the full archive's sha256
+# is also in torchaudio). download.tensorflow.org is served from the Google Cloud Storage bucket
+# of the same name, reachable over https. License: CC BY 4.0 (the dataset's README).
+register_dataset(
+    "speech_commands",
+    domain="audio",
+    description="Speech Commands v0.02: 105,829 one-second utterances of 35 words, 16 kHz WAV. "
+                "'full' holds every clip plus the validation/testing lists; 'test_set' is the "
+                "separately released test archive.",
+    homepage="https://arxiv.org/abs/1804.03209",
+    license="CC BY 4.0",
+    resources={
+        "full": [Resource(
+            "speech_commands_v0.02.tar.gz",
+            ["https://storage.googleapis.com/download.tensorflow.org/data/speech_commands_v0.02.tar.gz",
+             "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz"],
+            "af14739ee7dc311471de98f5f9d2c9191b18aedfe957f4a6ff791c709868ff58",
+            size=2428923189,
+        )],
+        "test_set": [Resource(
+            "speech_commands_test_set_v0.02.tar.gz",
+            ["https://storage.googleapis.com/download.tensorflow.org/data/speech_commands_test_set_v0.02.tar.gz",
+             "http://download.tensorflow.org/data/speech_commands_test_set_v0.02.tar.gz"],
+            "cc2a00c1147c2254e9be3fa0f779d8c17421dc349b86366567a8edfa9acd51df",
+            size=112563277,
+        )],
+    },
+    default_splits=["full"],
+)
+
+
+def _openslr(resource: int, filename: str, sha256: str, size: int | None,
+             max_size: int | None = None) -> Resource:
+    # OpenSLR's own host, then its US and EU mirrors (listed on openslr.org), then plain http.
+    return Resource(filename, [
+        f"https://www.openslr.org/resources/{resource}/{filename}",
+        f"https://us.openslr.org/resources/{resource}/{filename}",
+        f"https://openslr.elda.org/resources/{resource}/{filename}",
+        f"http://www.openslr.org/resources/{resource}/{filename}",
+    ], sha256, size=size, max_size=max_size)
+
+
+# sha256/size: tensorflow/datasets url_checksums/librispeech.txt; the same sha256 values are in
+# torchaudio's librispeech.py. License: CC BY 4.0 (openslr.org/12).
+register_dataset(
+    "librispeech",
+    domain="audio",
+    description="LibriSpeech: about 1,000 hours of read English speech at 16 kHz (FLAC), with "
+                "transcripts; one split per subset. Default: dev-clean (338 MB).",
+    homepage="https://www.openslr.org/12",
+    license="CC BY 4.0",
+    resources={
+        "dev-clean": [_openslr(12, "dev-clean.tar.gz",
+                               "76f87d090650617fca0cac8f88b9416e0ebf80350acb97b343a85fa903728ab3",
+                               337926286)],
+        "dev-other": [_openslr(12, "dev-other.tar.gz",
+                               "12661c48e8c3fe1de2c1caa4c3e135193bfb1811584f11f569dd12645aa84365",
+                               314305928)],
+        "test-clean": [_openslr(12, "test-clean.tar.gz",
+                                "39fde525e59672dc6d1551919b1478f724438a95aa55f874b576be21967e6c23",
+                                346663984)],
+        "test-other": [_openslr(12, "test-other.tar.gz",
+                                "d09c181bba5cf717b3dee7d4d592af11a3ee3a09e08ae025c5506f6ebe961c29",
+                                328757843)],
+        "train-clean-100": [_openslr(
+            12, "train-clean-100.tar.gz",
+            "d4ddd1d5a6ab303066f14971d768ee43278a5f2a0aa43dc716b0e64ecbbbf6e2", 6387309499)],
+        "train-clean-360": [_openslr(
+            12, "train-clean-360.tar.gz",
+            "146a56496217e96c14334a160df97fffedd6e0a04e66b9c5af0d40be3c792ecf", 23049477885)],
+        "train-other-500": [_openslr(
+            12, "train-other-500.tar.gz",
+            "ddb22f27f96ec163645d53215559df6aa36515f26e01dd70798188350adcb6d2", 30593501606)],
+    },
+    default_splits=["dev-clean"],
+)
+
+# sha256: torchaudio's yesno.py (the current value; an older torchaudio release carried the
+# TEDLIUM sha256 here by mistake). Size not published: openslr.org/1 lists it as "4.5M", so a
+# download is stopped past 16 MiB.
+register_dataset(
+    "yesno",
+    domain="audio",
+    description="YesNo: 60 recordings of one man saying eight Hebrew yes/no words, 8 kHz WAV.",
+    homepage="https://www.openslr.org/1",
+    resources=[_openslr(1, "waves_yesno.tar.gz",
+                        "c3f49e0cca421f96b75b41640749167b52118f232498667ca7a5f9416aef8e73", None,
+                        max_size=16 << 20)],
+)

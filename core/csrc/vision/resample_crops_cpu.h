@@ -1,0 +1,43 @@
+// A batch of crops through the CPU resampler, shared by triptych::resized_crop and
+// triptych::resized_crop_flip_normalize: per-sample filter tables on each crop's extent, the
+// source read through an offset view (no cropped copy), an optional horizontal flip per
+// sample (reversed column windows). Boxes must have passed check_boxes_inside.
+#pragma once
+
+#include <vector>
+
+#include "vision/resample_cpu.h"
+
+namespace triptych {
+namespace resample {
+namespace {
+
+// store(n, c0, channels, lanes, y, row) as for resample_images; `flips` may be null.
+template <typename in_t, typename acc_t, typename Store>
+void resample_crops(const Tensor& input, const int64_t* boxes, const bool* flips, int64_t out_h, int64_t out_w,
+                    int interp, bool antialias, Store&& store) {
+  const ImageGeometry in = image_geometry(input);
+  std::vector<AxisTable<acc_t>> ty(in.n), tx(in.n);
+  for (int64_t n = 0; n < in.n; ++n) {
+    const int64_t h = boxes[4 * n + 2], w = boxes[4 * n + 3];
+    ty[n] = make_axis_table<acc_t>(Axis{h, out_h, interp, antialias});
+    tx[n] = make_axis_table<acc_t>(Axis{w, out_w, interp, antialias}, flips != nullptr && flips[n]);
+  }
+  const in_t* src = input.const_data_ptr<in_t>();
+  resample_images<in_t, acc_t>(
+      in.n, out_h, out_w,
+      [&](int64_t n) {
+        const int64_t top = boxes[4 * n], left = boxes[4 * n + 1];
+        return ImageView<in_t>{src + n * in.sn + top * in.sh + left * in.sw, ty[n].in_size, tx[n].in_size,
+                               in.c, in.sh, in.sw, in.sc};
+      },
+      [&](int64_t n, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
+        y = &ty[n];
+        x = &tx[n];
+      },
+      store);
+}
+
+}  // namespace
+}  // namespace resample
+}  // namespace triptych

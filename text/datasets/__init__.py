@@ -1,0 +1,8 @@
+"""triptych.text.datasets: the text datasets.
+
+Their catalog entries live in ``_catalog`` (registered when the catalog is first used: see
+``triptych datasets list --domain text``); dataset classes build on
+:class:`triptych.datasets.Dataset`.
+"""
+
+from . import _catalog  # noqa: F401 - registers the text catalog entries
