@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as nnf
 
-from triptych.library import OpDef, define_op
+from triptych.library import ErrorInput, OpDef, SampleInput, define_op
 
 __all__ = ["lfilter_iir", "resample_poly"]
 
@@ -58,6 +58,36 @@ def _resample_poly_backward(ctx, grad):
     return spread[:, width:width + frames], None, None, None, None
 
 
+def _randint(gen, low, high):
+    return int(torch.randint(low, high + 1, (), generator=gen))
+
+
+def _resample_poly_samples(device, gen):
+    from triptych.audio.functional import _resampler  # functional imports this module
+
+    for i, (rates, quality) in enumerate([((3, 2), "hq"), ((2, 5), "fast"), ((7, 3), "hq"), ((4, 1), "fast")]):
+        dtype = (torch.float32, torch.float64)[i % 2]
+        orig, new, kernel, width = _resampler(*rates, quality, None, None, None, None)
+        x = torch.randn(_randint(gen, 1, 3), _randint(gen, 0, 300), generator=gen, dtype=dtype).to(device)
+        yield SampleInput((x, kernel.to(dtype).to(device), orig, new, width))
+    # Differentiable: float64, small enough for gradcheck.
+    orig, new, kernel, width = _resampler(5, 3, "fast", None, None, None, None)
+    x = torch.randn(2, 30, generator=gen, dtype=torch.float64).to(device).requires_grad_(True)
+    yield SampleInput((x, kernel.to(device), orig, new, width))
+
+
+def _resample_poly_errors(device):
+    x = torch.zeros(2, 10, device=device)
+    kernel = torch.zeros(2, 2 * 1 + 3, device=device)
+    yield ErrorInput((x[0], kernel, 3, 2, 1), match=r"expects a \(N, T\) waveform")
+    yield ErrorInput((x.int(), kernel, 3, 2, 1), match="float32 or float64")
+    yield ErrorInput((x, kernel.double(), 3, 2, 1), match="kernel dtype must match")
+    yield ErrorInput((x, kernel, 3, 2, 2), match="kernel must be")
+    yield ErrorInput((x, kernel, 0, 2, 1), match="orig and new must be positive")
+    yield ErrorInput((x, kernel, 3, 2, -1), match="width must be >= 0")
+    yield ErrorInput((x, kernel, 3, 2, 2**62), match="width .* is too large")
+
+
 _resample_poly_op = define_op(
     OpDef(
         name="resample_poly",
@@ -66,6 +96,8 @@ _resample_poly_op = define_op(
         fake=_resample_poly_fake,
         backward=_resample_poly_backward,
         setup_context=_resample_poly_setup_context,
+        sample_inputs=_resample_poly_samples,
+        error_inputs=_resample_poly_errors,
     )
 )
 
@@ -164,12 +196,39 @@ def _lfilter_iir_fake(waveform, a_coeffs, b_coeffs):
     return waveform.new_empty(waveform.shape)
 
 
+def _lfilter_iir_samples(device, gen):
+    for order in (0, 1, 2, 4, 7):  # 1, 2, 3 and 5 coefficients have fixed-size CPU paths
+        dtype = (torch.float32, torch.float64)[order % 2]
+        channels = _randint(gen, 1, 3)
+        poles = torch.rand(channels, order, generator=gen, dtype=torch.float64) * 1.8 - 0.9
+        a = torch.ones(channels, 1, dtype=torch.float64)
+        for k in range(order):  # prod (1 - p z^-1): stable
+            shifted = torch.cat([torch.zeros(channels, 1, dtype=torch.float64), a], -1)
+            a = torch.cat([a, torch.zeros(channels, 1, dtype=torch.float64)], -1) - poles[:, k:k + 1] * shifted
+        a = a * (torch.rand(channels, 1, generator=gen, dtype=torch.float64) + 0.5)
+        b = torch.randn(channels, order + 1, generator=gen, dtype=torch.float64)
+        x = torch.randn(_randint(gen, 1, 3), channels, _randint(gen, 0, 300), generator=gen, dtype=dtype)
+        yield SampleInput((x.to(device), a.to(dtype).to(device), b.to(dtype).to(device)), atol=1e-4, rtol=1e-4)
+
+
+def _lfilter_iir_errors(device):
+    x = torch.zeros(1, 2, 10, device=device)
+    a = torch.ones(2, 3, device=device)
+    yield ErrorInput((x[0], a, a), match=r"expects a \(R, C, T\) waveform")
+    yield ErrorInput((x.int(), a, a), match="float32 or float64")
+    yield ErrorInput((x, a.double(), a.double()), match="dtypes must match")
+    yield ErrorInput((x, a[:1], a[:1]), match=r"\(C, order \+ 1\) with C = 2")
+    yield ErrorInput((x, a, a[:, :2]), match=r"\(C, order \+ 1\)")
+
+
 _lfilter_iir_op = define_op(
     OpDef(
         name="lfilter_iir",
         schema="lfilter_iir(Tensor waveform, Tensor a_coeffs, Tensor b_coeffs) -> Tensor",
         reference=_lfilter_iir_reference,
         fake=_lfilter_iir_fake,
+        sample_inputs=_lfilter_iir_samples,
+        error_inputs=_lfilter_iir_errors,
     )
 )
 

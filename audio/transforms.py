@@ -6,6 +6,11 @@ Inputs are ``(..., time)`` waveforms or ``(..., freq, time)`` spectrograms with 
 batch dimensions. Random transforms draw from their own ``generator=`` (default: torch's
 global generator).
 
+A transform may be given a whole sample (any nesting of tuples, lists and dicts, as on the
+core base :class:`triptych.transforms.Transform`): it acts on the floating-point tensors —
+the audio — and passes everything else (integer labels, strings) through, so
+``MelSpectrogram()((waveform, label))`` returns ``(mel, label)``.
+
 Example:
     >>> import torch
     >>> from triptych.audio.transforms import AmplitudeToDB, MelSpectrogram
@@ -27,17 +32,25 @@ from triptych.audio import functional as F
 from triptych.transforms import Transform
 
 __all__ = [
-    "Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC",
+    "AudioTransform", "Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC",
     "AmplitudeToDB", "ComputeDeltas", "Resample", "FrequencyMasking", "TimeMasking", "Vol",
     "Fade", "AddNoise", "Preemphasis", "Deemphasis", "MuLawEncoding", "MuLawDecoding",
 ]
+
+
+class AudioTransform(Transform):
+    """Base of the audio transforms: they act on the floating-point (and complex) tensors of a
+    sample; integer tensors (labels), strings and other leaves pass through."""
+
+    def select_inputs(self, leaves):
+        return [isinstance(x, torch.Tensor) and (x.is_floating_point() or x.is_complex()) for x in leaves]
 
 
 def _window(window_fn: Callable[..., torch.Tensor], win_length: int, wkwargs: dict | None) -> torch.Tensor:
     return window_fn(win_length, **(wkwargs or {}))
 
 
-class Spectrogram(Transform):
+class Spectrogram(AudioTransform):
     """:func:`~triptych.audio.functional.spectrogram` with a stored window.
 
     Args are torchaudio's: ``n_fft=400``, ``win_length=n_fft``, ``hop_length=win_length // 2``,
@@ -73,7 +86,7 @@ class Spectrogram(Transform):
                              onesided=self.onesided)
 
 
-class InverseSpectrogram(Transform):
+class InverseSpectrogram(AudioTransform):
     """Invert a complex :class:`Spectrogram` (same options); call with ``(spec, length=None)``.
 
     Example:
@@ -103,7 +116,7 @@ class InverseSpectrogram(Transform):
                                      normalized=self.normalized, center=self.center, onesided=self.onesided)
 
 
-class MelScale(Transform):
+class MelScale(AudioTransform):
     """Project a ``(..., n_stft, time)`` spectrogram onto ``n_mels`` triangular filters.
 
     Args: ``n_mels=128``, ``sample_rate=16000``, ``f_min=0``, ``f_max=sample_rate // 2``,
@@ -136,7 +149,7 @@ class MelScale(Transform):
         return torch.matmul(self.fb.to(specgram.dtype).t(), specgram)  # no transposed copies
 
 
-class MelSpectrogram(Transform):
+class MelSpectrogram(AudioTransform):
     """:class:`Spectrogram` followed by :class:`MelScale` (torchaudio's arguments and defaults:
     ``sample_rate=16000``, ``n_fft=400``, ``n_mels=128``, ``power=2.0``, htk scale, no norm).
 
@@ -169,7 +182,7 @@ class MelSpectrogram(Transform):
         return self.mel_scale(self.spectrogram(waveform))
 
 
-class AmplitudeToDB(Transform):
+class AmplitudeToDB(AudioTransform):
     """Power (``stype="power"``) or magnitude (``"magnitude"``) to decibels, floored ``top_db``
     below each spectrogram's maximum.
 
@@ -197,7 +210,7 @@ class AmplitudeToDB(Transform):
                                  db_multiplier=self.db_multiplier, top_db=self.top_db)
 
 
-class MFCC(Transform):
+class MFCC(AudioTransform):
     """Mel-frequency cepstral coefficients: log-mel (dB, ``top_db=80``, or ``log(x + 1e-6)``
     with ``log_mels``) times a DCT-II matrix (buffer ``dct_mat``).
 
@@ -233,7 +246,7 @@ class MFCC(Transform):
         return torch.matmul(self.dct_mat.to(mel.dtype).t(), mel)
 
 
-class LFCC(Transform):
+class LFCC(AudioTransform):
     """Linear-frequency cepstral coefficients: :class:`Spectrogram`, a linear triangular
     filterbank (``n_filter=128``, buffer ``filter_mat``), log (dB or ``log(x + 1e-6)``), DCT-II.
 
@@ -269,7 +282,7 @@ class LFCC(Transform):
         return torch.matmul(self.dct_mat.to(spec.dtype).t(), spec)
 
 
-class ComputeDeltas(Transform):
+class ComputeDeltas(AudioTransform):
     """:func:`~triptych.audio.functional.compute_deltas` along time (``win_length=5``)."""
 
     def __init__(self, win_length: int = 5, mode: str = "replicate"):
@@ -280,7 +293,7 @@ class ComputeDeltas(Transform):
         return F.compute_deltas(specgram, win_length=self.win_length, mode=self.mode)
 
 
-class Resample(Transform):
+class Resample(AudioTransform):
     """Resample ``(..., time)`` from ``orig_freq`` to ``new_freq`` Hz
     (:func:`~triptych.audio.functional.resample`; ``quality="hq"`` by default, ``"fast"`` for
     torchaudio's filter). The polyphase kernel is computed once (buffer ``kernel``, float64
@@ -308,7 +321,7 @@ class Resample(Transform):
         return F._apply_resampler(waveform, self.orig, self.new, self.kernel, self.width)
 
 
-class _AxisMasking(Transform):
+class _AxisMasking(AudioTransform):
     axis: int  # 1: frequency, 2: time, counted in a (channel, freq, time) spectrogram
 
     def __init__(self, mask_param: int, iid_masks: bool, p: float, generator):
@@ -370,7 +383,7 @@ class TimeMasking(_AxisMasking):
         super().__init__(time_mask_param, iid_masks, p, generator)
 
 
-class Vol(Transform):
+class Vol(AudioTransform):
     """Scale a waveform by ``gain`` (``gain_type``: ``"amplitude"``, ``"power"`` or ``"db"``),
     then clamp to [-1, 1].
 
@@ -415,7 +428,7 @@ _FADE_OUT = {
 }
 
 
-class Fade(Transform):
+class Fade(AudioTransform):
     """Fade the first ``fade_in_len`` samples in and the last ``fade_out_len`` out, with
     ``fade_shape`` ``"linear"``, ``"exponential"``, ``"logarithmic"``, ``"quarter_sine"`` or
     ``"half_sine"`` (torchaudio's curves).
@@ -449,7 +462,7 @@ class Fade(Transform):
         return curve * waveform
 
 
-class AddNoise(Transform):
+class AddNoise(AudioTransform):
     """``forward(waveform, noise, snr, lengths=None)``: add noise at ``snr`` dB
     (:func:`~triptych.audio.functional.add_noise`)."""
 
@@ -457,7 +470,7 @@ class AddNoise(Transform):
         return F.add_noise(waveform, noise, snr, lengths)
 
 
-class Preemphasis(Transform):
+class Preemphasis(AudioTransform):
     """:func:`~triptych.audio.functional.preemphasis` with ``coeff=0.97``."""
 
     def __init__(self, coeff: float = 0.97):
@@ -468,7 +481,7 @@ class Preemphasis(Transform):
         return F.preemphasis(waveform, coeff=self.coeff)
 
 
-class Deemphasis(Transform):
+class Deemphasis(AudioTransform):
     """:func:`~triptych.audio.functional.deemphasis` with ``coeff=0.97``."""
 
     def __init__(self, coeff: float = 0.97):
@@ -479,7 +492,7 @@ class Deemphasis(Transform):
         return F.deemphasis(waveform, coeff=self.coeff)
 
 
-class MuLawEncoding(Transform):
+class MuLawEncoding(AudioTransform):
     """:func:`~triptych.audio.functional.mu_law_encoding` (``quantization_channels=256``)."""
 
     def __init__(self, quantization_channels: int = 256):
@@ -490,8 +503,12 @@ class MuLawEncoding(Transform):
         return F.mu_law_encoding(x, self.quantization_channels)
 
 
-class MuLawDecoding(Transform):
-    """:func:`~triptych.audio.functional.mu_law_decoding` (``quantization_channels=256``)."""
+class MuLawDecoding(AudioTransform):
+    """:func:`~triptych.audio.functional.mu_law_decoding` (``quantization_channels=256``); acts
+    on integer tensors too (the codes)."""
+
+    def select_inputs(self, leaves):
+        return [isinstance(x, torch.Tensor) for x in leaves]
 
     def __init__(self, quantization_channels: int = 256):
         super().__init__()

@@ -156,3 +156,14 @@ def test_a_feature_pipeline_composes_on_a_batch():
                         T.TimeMasking(10, iid_masks=True)])
     out = pipeline(torch.randn(4, 1, 16000) * 0.1)
     assert out.shape == (4, 1, 64, 101) and torch.isfinite(out).all()
+
+
+def test_a_whole_sample_keeps_its_labels():
+    waveform, label = torch.randn(2, 4000), torch.tensor(7)
+    mel, same_label, name = T.MelSpectrogram(n_mels=16)((waveform, label, "yes"))
+    assert mel.shape == (2, 16, 21) and same_label is label and name == "yes"
+    out = T.Vol(0.5)({"audio": waveform, "label": label})
+    torch.testing.assert_close(out["audio"], (waveform * 0.5).clamp(-1, 1))
+    assert out["label"] is label
+    codes = T.MuLawEncoding()(waveform.clamp(-1, 1))
+    assert T.MuLawDecoding()(codes).is_floating_point()

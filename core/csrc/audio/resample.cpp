@@ -2,6 +2,7 @@
 #include "audio/resample.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace triptych {
 namespace {
@@ -123,6 +124,11 @@ Tensor resample_poly_allocate_output(
   STD_TORCH_CHECK(orig > 0 && new_freq > 0, "triptych::resample_poly: orig and new must be positive, got ",
                   orig, " and ", new_freq);
   STD_TORCH_CHECK(width >= 0, "triptych::resample_poly: width must be >= 0, got ", width);
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  STD_TORCH_CHECK(width <= (kMax - orig) / 2, "triptych::resample_poly: width ", width, " is too large");
+  STD_TORCH_CHECK(waveform.size(1) <= (kMax - orig) / new_freq,
+                  "triptych::resample_poly: the output length overflows (", waveform.size(1), " frames x ",
+                  new_freq, ")");
   STD_TORCH_CHECK(kernel.dim() == 2 && kernel.size(0) == new_freq && kernel.size(1) == 2 * width + orig,
                   "triptych::resample_poly: kernel must be (new, 2 * width + orig) = (", new_freq, ", ",
                   2 * width + orig, ")");
