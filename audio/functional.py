@@ -24,7 +24,7 @@ import warnings
 import torch
 import torch.nn.functional as nnf
 
-from triptych.audio.ops import lfilter_iir, resample_poly
+from triptych.audio.ops import _resample_poly_reference, lfilter_iir, resample_poly
 
 __all__ = [
     "spectrogram", "inverse_spectrogram", "melscale_fbanks", "linear_fbanks", "create_dct",
@@ -528,8 +528,14 @@ def _apply_resampler(waveform, orig, new, kernel, width):
         raise TypeError(f"waveform must be floating point, got {waveform.dtype}")
     compute = waveform if waveform.dtype in (torch.float32, torch.float64) else waveform.float()
     shape = compute.shape
-    out = resample_poly(compute.reshape(-1, shape[-1]), kernel.to(compute.dtype).to(compute.device),
-                        orig, new, width)
+    rows, kernel = compute.reshape(-1, shape[-1]), kernel.to(compute.dtype).to(compute.device)
+    if compute.device.type == "cpu" and new > 1:
+        # With several phases the strided convolution is a matrix product (oneDNN): 2-4x faster
+        # than the compiled polyphase kernel on one core, despite multiplying the zero taps too
+        # (benchmarks/bench_audio.py). For integer decimation (one phase) it is the other way.
+        out = _resample_poly_reference(rows, kernel, orig, new, width)
+    else:
+        out = resample_poly(rows, kernel, orig, new, width)
     return out.reshape(shape[:-1] + out.shape[-1:]).to(waveform.dtype)
 
 
@@ -560,8 +566,10 @@ def resample(
     Returns:
         ``(..., ceil(time * new_freq / orig_freq))``.
 
-    Runs the compiled polyphase kernel ``triptych::resample_poly`` (CPU and CUDA), which
-    visits only the non-zero taps of each phase; differentiable with respect to the waveform.
+    Integer decimation on the CPU and every ratio on CUDA run the compiled polyphase kernel
+    ``triptych::resample_poly`` (it visits only the non-zero taps of each phase); other ratios
+    on the CPU run the same formula as a strided convolution (a matrix product, faster there).
+    Differentiable with respect to the waveform.
 
     Example:
         >>> import torch

@@ -202,9 +202,9 @@ def interpolation_sum(x, orig, new, width=6, rolloff=0.99):
     return x.double() @ kern.T
 
 
-@pytest.mark.parametrize(("orig", "new"), [(10, 6), (6, 10), (44100, 16000)])
-def test_resample_is_the_interpolation_sum(orig, new):
-    frames = 441 if orig == 44100 else 50
+@pytest.mark.parametrize(("orig", "new"), [(10, 6), (6, 10), (44100, 16000), (48000, 16000), (4, 1)])
+def test_resample_is_the_interpolation_sum(orig, new):  # both CPU paths: phases > 1 and decimation
+    frames = 441 if orig > 1000 else 50
     x = torch.randn(2, frames, dtype=torch.float64)
     torch.testing.assert_close(F.resample(x, orig, new, quality="fast"), interpolation_sum(x, orig, new),
                                rtol=1e-9, atol=1e-9)
