@@ -49,8 +49,8 @@ def test_common_rates_and_edges(seeded_generator):
 
 
 def test_empty_input():
-    _, _, kernel, width = F._resampler(3, 2, "hq", None, None, None, None)
-    out = resample_poly(torch.zeros(2, 0, dtype=torch.float64), kernel, 3, 2, width)
+    orig, new, kernel, width = F._resampler(3, 2, "hq", None, None, None, None)
+    out = resample_poly(torch.zeros(2, 0, dtype=torch.float64), kernel, orig, new, width)
     assert out.shape == (2, 0)
 
 
