@@ -29,7 +29,7 @@ from triptych.audio.ops import _resample_poly_reference, lfilter_iir, resample_p
 __all__ = [
     "spectrogram", "inverse_spectrogram", "melscale_fbanks", "linear_fbanks", "create_dct",
     "amplitude_to_DB", "DB_to_amplitude", "compute_deltas", "mu_law_encoding", "mu_law_decoding",
-    "preemphasis", "deemphasis", "gain", "add_noise", "resample", "lfilter", "biquad",
+    "preemphasis", "deemphasis", "gain", "add_noise", "resample", "lfilter", "filtfilt", "biquad",
     "lowpass_biquad", "highpass_biquad", "bandpass_biquad", "bandreject_biquad", "allpass_biquad",
     "equalizer_biquad", "bass_biquad", "treble_biquad", "mask_along_axis", "mask_along_axis_iid",
 ]
@@ -651,6 +651,24 @@ def lfilter(
     if clamp:
         out = out.clamp(-1.0, 1.0)
     return out.reshape(shape)
+
+
+def filtfilt(waveform: torch.Tensor, a_coeffs: torch.Tensor, b_coeffs: torch.Tensor, *,
+             clamp: bool = True) -> torch.Tensor:
+    """Zero-phase filtering: :func:`lfilter` forwards (unclamped), then backwards in time
+    (clamped if ``clamp``), as torchaudio's ``filtfilt``. Coefficients as in :func:`lfilter`
+    (batched: one filter per channel of dimension -2).
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.functional import filtfilt
+        >>> x = torch.zeros(201); x[100] = 1.0
+        >>> y = filtfilt(x, torch.tensor([1.0, -0.5]), torch.tensor([0.5, 0.0]))
+        >>> torch.allclose(y, y.flip(-1))  # symmetric around the impulse: no phase shift
+        True
+    """
+    forward = lfilter(waveform, a_coeffs, b_coeffs, clamp=False)
+    return lfilter(forward.flip(-1), a_coeffs, b_coeffs, clamp=clamp).flip(-1)
 
 
 def biquad(waveform, b0, b1, b2, a0, a1, a2) -> torch.Tensor:

@@ -33,7 +33,7 @@ from triptych.transforms import Transform
 
 __all__ = [
     "AudioTransform", "Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC",
-    "AmplitudeToDB", "ComputeDeltas", "Resample", "FrequencyMasking", "TimeMasking", "Vol",
+    "AmplitudeToDB", "ComputeDeltas", "Resample", "FrequencyMasking", "TimeMasking", "SpecAugment", "Vol",
     "Fade", "AddNoise", "Preemphasis", "Deemphasis", "MuLawEncoding", "MuLawDecoding",
 ]
 
@@ -381,6 +381,47 @@ class TimeMasking(_AxisMasking):
 
     def __init__(self, time_mask_param: int, iid_masks: bool = False, p: float = 1.0, *, generator=None):
         super().__init__(time_mask_param, iid_masks, p, generator)
+
+
+class SpecAugment(AudioTransform):
+    """SpecAugment (torchaudio's): ``n_time_masks`` time masks (width < ``time_mask_param``, at
+    most ``p`` of the frames) then ``n_freq_masks`` frequency masks, filled with 0
+    (``zero_masking``) or the spectrogram's mean; with ``iid_masks`` every spectrogram of a
+    ``(batch, channel, freq, time)`` input gets its own masks. ``generator=`` as elsewhere.
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.transforms import SpecAugment
+        >>> t = SpecAugment(n_time_masks=2, time_mask_param=10, n_freq_masks=2, freq_mask_param=8,
+        ...                 zero_masking=True, generator=torch.Generator().manual_seed(0))
+        >>> t(torch.ones(4, 1, 40, 100)).shape
+        torch.Size([4, 1, 40, 100])
+    """
+
+    def __init__(self, n_time_masks: int, time_mask_param: int, n_freq_masks: int, freq_mask_param: int, *,
+                 iid_masks: bool = True, p: float = 1.0, zero_masking: bool = False, generator=None):
+        super().__init__(generator=generator)
+        for name, value in (("n_time_masks", n_time_masks), ("time_mask_param", time_mask_param),
+                            ("n_freq_masks", n_freq_masks), ("freq_mask_param", freq_mask_param)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"p must be in [0, 1], got {p}")
+        self.n_time_masks, self.time_mask_param = n_time_masks, time_mask_param
+        self.n_freq_masks, self.freq_mask_param = n_freq_masks, freq_mask_param
+        self.iid_masks, self.mask_p, self.zero_masking = iid_masks, p, zero_masking
+
+    def transform(self, specgram, params):
+        mask_value = 0.0 if self.zero_masking else float(specgram.mean())
+        time_dim = specgram.dim() - 1
+        mask = F.mask_along_axis_iid if specgram.dim() > 2 and self.iid_masks else F.mask_along_axis
+        for _ in range(self.n_time_masks):
+            specgram = mask(specgram, self.time_mask_param, mask_value, time_dim, p=self.mask_p,
+                            generator=self.generator)
+        for _ in range(self.n_freq_masks):
+            specgram = mask(specgram, self.freq_mask_param, mask_value, time_dim - 1, p=self.mask_p,
+                            generator=self.generator)
+        return specgram
 
 
 class Vol(AudioTransform):

@@ -285,6 +285,15 @@ def test_lfilter_batched_coefficients():
         F.lfilter(x, torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.0]))
 
 
+def test_filtfilt_is_forward_then_time_reversed():
+    x = torch.rand(2, 3, 200, dtype=torch.float64) - 0.5
+    a, b = stable_coefficients(2)
+    forward = difference_equation(x, a, b)
+    expected = difference_equation(forward.flip(-1), a, b).flip(-1)
+    torch.testing.assert_close(F.filtfilt(x, a, b, clamp=False), expected)
+    torch.testing.assert_close(F.filtfilt(x, a, b), expected.clamp(-1, 1))
+
+
 def test_lfilter_gradients():
     x = torch.randn(2, 40, dtype=torch.float64, requires_grad=True)
     a, b = stable_coefficients(2)

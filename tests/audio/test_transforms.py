@@ -114,6 +114,23 @@ def test_time_masking_p_caps_the_width():
     assert (out == 0).all(dim=-2).sum(-1).max() <= 5
 
 
+def test_spec_augment_draws_its_masks_per_spectrogram():
+    x = torch.rand(16, 1, 40, 80) + 1.0
+    seed = int(torch.randint(0, 2**31, ()))
+    t = T.SpecAugment(n_time_masks=2, time_mask_param=10, n_freq_masks=1, freq_mask_param=8,
+                      generator=torch.Generator().manual_seed(seed))
+    out = t(x)
+    filled = out == x.mean()  # mask value: the mean (zero_masking=False)
+    time_masked = filled.all(dim=-2).sum(-1).flatten()
+    freq_masked = filled.all(dim=-1).sum(-1).flatten()
+    assert time_masked.max() <= 2 * 9 and freq_masked.max() <= 7
+    assert len(set(time_masked.tolist())) > 1  # per spectrogram (iid_masks=True by default)
+    again = T.SpecAugment(n_time_masks=2, time_mask_param=10, n_freq_masks=1, freq_mask_param=8,
+                          generator=torch.Generator().manual_seed(seed))(x)
+    assert torch.equal(out, again)
+    assert (T.SpecAugment(1, 10, 1, 8, zero_masking=True)(x) == 0).any()
+
+
 def test_vol():
     x = torch.tensor([0.1, -0.2, 0.6])
     torch.testing.assert_close(T.Vol(2.0)(x), torch.tensor([0.2, -0.4, 1.0]))
