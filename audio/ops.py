@@ -208,7 +208,11 @@ def _lfilter_iir_samples(device, gen):
         a = a * (torch.rand(channels, 1, generator=gen, dtype=torch.float64) + 0.5)
         b = torch.randn(channels, order + 1, generator=gen, dtype=torch.float64)
         x = torch.randn(_randint(gen, 1, 3), channels, _randint(gen, 0, 300), generator=gen, dtype=dtype)
-        yield SampleInput((x.to(device), a.to(dtype).to(device), b.to(dtype).to(device)), atol=1e-4, rtol=1e-4)
+        # The recursion and the blocked form round differently; the error grows with the
+        # filter's gain (up to 10**order here), so the tolerance follows the output's size.
+        scale = float(_lfilter_iir_reference(x.double(), a, b).abs().max()) if x.numel() else 1.0
+        tol = (1e-4 if dtype == torch.float32 else 1e-9) * max(scale, 1.0)
+        yield SampleInput((x.to(device), a.to(dtype).to(device), b.to(dtype).to(device)), atol=tol, rtol=0)
 
 
 def _lfilter_iir_errors(device):
