@@ -160,6 +160,8 @@ def _lfilter_iir_reference(x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) ->
     a = a / a[:, :1]
     if order == 0:
         return x * b[:, 0].view(1, channels, 1)
+    if length == 0:
+        return x.clone()
     L = min(_BLOCK, length)
     eye = torch.eye(order, dtype=x.dtype, device=x.device)
     # A: (channels, order, order), companion matrix of the transposed direct form II

@@ -18,7 +18,10 @@ COMPILED = library.EXTENSION_ERROR is None
 
 
 def random_case(g, dtype=torch.float32, order=None, length=None):
-    order = int(torch.randint(0, 7, (), generator=g)) if order is None else order
+    # float32 recursions of high-order resonant filters lose digits with any method; keep
+    # float32 cases to orders <= 3 (gain <= 1000), float64 up to 6
+    highest = 3 if dtype == torch.float32 else 6
+    order = int(torch.randint(0, highest + 1, (), generator=g)) if order is None else order
     channels = int(torch.randint(1, 4, (), generator=g))
     rows = int(torch.randint(1, 4, (), generator=g))
     length = int(torch.randint(0, 700, (), generator=g)) if length is None else length
@@ -41,6 +44,13 @@ def test_matches_reference_on_random_inputs(seeded_generator, dtype):
         scale = max(float(want.abs().max()) if want.numel() else 1.0, 1.0)  # error grows with the gain
         atol = (1e-4 if dtype == torch.float32 else 1e-9) * scale
         torch.testing.assert_close(lfilter_iir(x, a, b).double(), want, rtol=0, atol=atol)
+
+
+def test_empty_time_axis(seeded_generator):
+    for order in (0, 2):
+        x, a, b = random_case(seeded_generator, torch.float64, order, 0)
+        assert lfilter_iir(x, a, b).shape == x.shape
+        assert _lfilter_iir_reference(x, a, b).shape == x.shape  # the fallback too
 
 
 def test_orders_with_and_without_a_fixed_size_kernel(seeded_generator):
