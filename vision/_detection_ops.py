@@ -12,7 +12,11 @@ import torch
 
 from triptych.library import ErrorInput, OpDef, SampleInput, define_op
 
-__all__ = ["nms", "batched_nms"]
+__all__ = [
+    "nms", "batched_nms", "box_convert", "box_area", "clip_boxes_to_image", "remove_small_boxes", "masks_to_boxes",
+    "box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
+    "distance_box_iou_loss", "complete_box_iou_loss",
+]
 
 
 # --- shared checks --------------------------------------------------------------------------
@@ -259,3 +263,419 @@ def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, idxs: torch.Tensor, i
         raise TypeError(f"batched_nms: idxs must be an integer tensor, got {idxs.dtype}")
     boxes, scores = _kernel_float(boxes.detach(), scores.detach())
     return _batched_nms_op(boxes, scores, idxs.to(torch.int64), _check_threshold(iou_threshold))
+
+
+# --- box geometry -----------------------------------------------------------------------------
+
+_BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
+
+
+def _check_format(fmt: str, what: str = "fmt") -> None:
+    if fmt not in _BOX_FORMATS:
+        raise ValueError(f"{what} must be one of {_BOX_FORMATS}, got {fmt!r}")
+
+
+def _check_boxes_any(boxes, name: str, what: str = "boxes") -> None:
+    """A tensor whose last dimension holds the 4 coordinates of each box."""
+    if not isinstance(boxes, torch.Tensor):
+        raise TypeError(f"{name}: {what} must be a tensor, got {type(boxes).__name__}")
+    if boxes.dim() == 0 or boxes.shape[-1] != 4:
+        raise ValueError(f"{name}: {what} must have a last dimension of 4, got shape {tuple(boxes.shape)}")
+
+
+def _upcast(t: torch.Tensor) -> torch.Tensor:
+    """Arithmetic that cannot overflow (torchvision's rule): float16 -> float32, small ints -> int32/int64."""
+    if t.is_floating_point():
+        return t if t.dtype in (torch.float32, torch.float64) else t.float()
+    return t if t.dtype in (torch.int32, torch.int64) else t.int()
+
+
+def box_convert(boxes: torch.Tensor, in_fmt: str, out_fmt: str) -> torch.Tensor:
+    """Convert ``(..., 4)`` boxes between ``"xyxy"`` (corners), ``"xywh"`` (top-left corner,
+    width, height) and ``"cxcywh"`` (centre, width, height).
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import box_convert
+        >>> box_convert(torch.tensor([[10., 20, 30, 60]]), "xyxy", "cxcywh")
+        tensor([[20., 40., 20., 40.]])
+    """
+    _check_boxes_any(boxes, "box_convert")
+    _check_format(in_fmt, "in_fmt")
+    _check_format(out_fmt, "out_fmt")
+    if in_fmt == out_fmt:
+        return boxes.clone()
+    a, b, c, d = boxes.unbind(-1)
+    if in_fmt == "xywh":
+        a, b, c, d = a, b, a + c, b + d
+    elif in_fmt == "cxcywh":
+        a, b, c, d = a - 0.5 * c, b - 0.5 * d, a + 0.5 * c, b + 0.5 * d
+    if out_fmt == "xywh":
+        a, b, c, d = a, b, c - a, d - b
+    elif out_fmt == "cxcywh":
+        a, b, c, d = (a + c) / 2, (b + d) / 2, c - a, d - b
+    return torch.stack((a, b, c, d), dim=-1)
+
+
+def box_area(boxes: torch.Tensor, fmt: str = "xyxy") -> torch.Tensor:
+    """Area of ``(..., 4)`` boxes in ``fmt``; shape ``(...)``. Not clamped: an inverted
+    ``xyxy`` box has a negative area, as in torchvision.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import box_area
+        >>> box_area(torch.tensor([[0, 0, 4, 3], [1, 1, 2, 2]]))
+        tensor([12,  1])
+    """
+    _check_boxes_any(boxes, "box_area")
+    _check_format(fmt)
+    boxes = _upcast(boxes)
+    if fmt == "xyxy":
+        return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+    return boxes[..., 2] * boxes[..., 3]
+
+
+def clip_boxes_to_image(boxes: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Clip ``(..., 4)`` ``xyxy`` boxes to an image of ``size = (height, width)``: x into
+    ``[0, width]``, y into ``[0, height]``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import clip_boxes_to_image
+        >>> clip_boxes_to_image(torch.tensor([[-5., 2, 50, 70]]), (60, 40))
+        tensor([[ 0.,  2., 40., 60.]])
+    """
+    _check_boxes_any(boxes, "clip_boxes_to_image")
+    if len(size) != 2:
+        raise ValueError(f"clip_boxes_to_image: size must be (height, width), got {size!r}")
+    height, width = size
+    x = boxes[..., 0::2].clamp(min=0, max=width)
+    y = boxes[..., 1::2].clamp(min=0, max=height)
+    return torch.stack((x, y), dim=-1).reshape(boxes.shape)
+
+
+def remove_small_boxes(boxes: torch.Tensor, min_size: float) -> torch.Tensor:
+    """Indices (int64, ascending) of the ``(N, 4)`` ``xyxy`` boxes whose width and height are
+    both at least ``min_size``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import remove_small_boxes
+        >>> remove_small_boxes(torch.tensor([[0., 0, 10, 10], [0, 0, 10, 0.5], [5, 5, 7, 8]]), 1.0)
+        tensor([0, 2])
+    """
+    _check_boxes_any(boxes, "remove_small_boxes")
+    ws, hs = boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]
+    return torch.where((ws >= min_size) & (hs >= min_size))[0]
+
+
+def masks_to_boxes(masks: torch.Tensor) -> torch.Tensor:
+    """The ``xyxy`` box (float32, ``(N, 4)``) around the non-zero pixels of each ``(N, H, W)``
+    mask: inclusive pixel indices, as torchvision; an empty mask gives a zero box.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import masks_to_boxes
+        >>> mask = torch.zeros(1, 5, 6, dtype=torch.bool)
+        >>> mask[0, 1:3, 2:5] = True
+        >>> masks_to_boxes(mask)
+        tensor([[2., 1., 4., 2.]])
+    """
+    if not isinstance(masks, torch.Tensor) or masks.dim() != 3:
+        raise ValueError(f"masks_to_boxes: masks must be an (N, H, W) tensor, got "
+                         f"{tuple(masks.shape) if isinstance(masks, torch.Tensor) else type(masks).__name__}")
+    n, height, width = masks.shape
+    if masks.numel() == 0:
+        return torch.zeros((n, 4), device=masks.device, dtype=torch.float)
+    nonzero = masks != 0
+    cols, rows = nonzero.any(1), nonzero.any(2)  # (N, W), (N, H)
+    xs = torch.arange(width, device=masks.device, dtype=torch.float)
+    ys = torch.arange(height, device=masks.device, dtype=torch.float)
+    inf = torch.tensor(float("inf"), device=masks.device)
+    boxes = torch.stack((torch.where(cols, xs, inf).amin(1), torch.where(rows, ys, inf).amin(1),
+                         torch.where(cols, xs, -inf).amax(1), torch.where(rows, ys, -inf).amax(1)), dim=1)
+    return torch.where(cols.any(1, keepdim=True), boxes, torch.zeros_like(boxes))
+
+
+# --- box_iou (compiled) and the IoU family ----------------------------------------------------
+
+
+def _box_iou_reference(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    """torchvision's box_iou arithmetic (the oracle the kernel matches bit for bit on x86)."""
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+    lt = torch.max(boxes1[:, None, :2], boxes2[None, :, :2])
+    rb = torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    return inter / (area1[:, None] + area2[None, :] - inter)
+
+
+def _box_iou_fake(boxes1, boxes2):
+    torch._check(boxes1.dim() == 2 and boxes1.shape[-1] == 4, lambda: "box_iou: boxes1 must be an (N, 4) tensor")
+    torch._check(boxes2.dim() == 2 and boxes2.shape[-1] == 4, lambda: "box_iou: boxes2 must be an (M, 4) tensor")
+    return boxes1.new_empty((boxes1.shape[0], boxes2.shape[0]))
+
+
+def _box_iou_setup_context(ctx, inputs, output):
+    ctx.save_for_backward(*inputs)
+
+
+def _box_iou_backward(ctx, grad):
+    # The vector-Jacobian product of the reference (same formula, so the same gradient).
+    boxes1, boxes2 = ctx.saved_tensors
+    _, vjp = torch.func.vjp(_box_iou_reference, boxes1, boxes2)
+    return vjp(grad)
+
+
+def _box_iou_samples(device, gen):
+    # Degenerate and huge boxes give 0/0 and inf/inf = NaN, which the harness's comparison
+    # refuses; tests/vision/test_detection_ops.py checks those against the reference.
+    for i, kind in enumerate(("plain", "ties", "plain", "ties")):
+        dtype = (torch.float32, torch.float64)[i % 2]
+        a, _ = _sample_detections(gen, _randint(gen, 0, 60), dtype, kind)
+        b, _ = _sample_detections(gen, _randint(gen, 1, 60), dtype, kind)
+        yield SampleInput((a.to(device), b.to(device)), atol=1e-6, rtol=1e-6)
+    # Differentiable: proper boxes (positive sizes), float64, small.
+    a, _ = _sample_detections(gen, 5, torch.float64, "plain")
+    b, _ = _sample_detections(gen, 4, torch.float64, "plain")
+    yield SampleInput((a.to(device).requires_grad_(True), b.to(device).requires_grad_(True)), atol=1e-12, rtol=1e-12)
+
+
+def _box_iou_errors(device):
+    boxes = torch.zeros(3, 4, device=device)
+    yield ErrorInput((boxes[:, :3], boxes), match=r"boxes1 must be an \(N, 4\) tensor")
+    yield ErrorInput((boxes, boxes[None]), match=r"boxes2 must be an \(M, 4\) tensor")
+    yield ErrorInput((boxes.long(), boxes), match="boxes1 must be float32 or float64")
+    yield ErrorInput((boxes, boxes.double()), match="boxes2 must have the dtype of boxes1")
+    box = torch.zeros(1, 4, device=device)
+    yield ErrorInput((box.expand(2**20, 4), box.expand(2**21, 4)),
+                     match=r"output \(1048576, 2097152\) of 8796093022208 bytes cannot be allocated")
+    yield ErrorInput((box.expand(2**31, 4), box.expand(2**31, 4)), match="too large to address")
+
+
+_box_iou_op = define_op(
+    OpDef(
+        name="box_iou",
+        schema="box_iou(Tensor boxes1, Tensor boxes2) -> Tensor",
+        reference=_box_iou_reference,
+        fake=_box_iou_fake,
+        backward=_box_iou_backward,
+        setup_context=_box_iou_setup_context,
+        sample_inputs=_box_iou_samples,
+        error_inputs=_box_iou_errors,
+    )
+)
+
+
+def _pair(boxes1, boxes2, name: str, fmt: str = "xyxy") -> tuple[torch.Tensor, torch.Tensor]:
+    """Both box sets checked, in xyxy and one float dtype the kernels take."""
+    _check_boxes_any(boxes1, name, "boxes1")
+    _check_boxes_any(boxes2, name, "boxes2")
+    if boxes1.dim() != 2 or boxes2.dim() != 2:
+        raise ValueError(f"{name}: boxes1 and boxes2 must be (N, 4) and (M, 4) tensors, got shapes "
+                         f"{tuple(boxes1.shape)} and {tuple(boxes2.shape)}")
+    if boxes1.device != boxes2.device:
+        raise ValueError(f"{name}: boxes1 is on {boxes1.device} but boxes2 is on {boxes2.device}")
+    _check_format(fmt)
+    if fmt != "xyxy":
+        boxes1, boxes2 = box_convert(boxes1, fmt, "xyxy"), box_convert(boxes2, fmt, "xyxy")
+    return tuple(_kernel_float(boxes1, boxes2))
+
+
+def box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, fmt: str = "xyxy") -> torch.Tensor:
+    """Pairwise intersection over union of ``(N, 4)`` and ``(M, 4)`` boxes: ``(N, M)``.
+
+    One compiled pass (torchvision's arithmetic, differentiable). Integer and float16 boxes
+    are computed in float32; float64 stays float64.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import box_iou
+        >>> box_iou(torch.tensor([[0., 0, 2, 2]]), torch.tensor([[1., 1, 3, 3], [0, 0, 2, 2]]))
+        tensor([[0.1429, 1.0000]])
+    """
+    return _box_iou_op(*_pair(boxes1, boxes2, "box_iou", fmt))
+
+
+def _enclosing_wh(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    lt = torch.min(boxes1[:, None, :2], boxes2[None, :, :2])
+    rb = torch.max(boxes1[:, None, 2:], boxes2[None, :, 2:])
+    return (rb - lt).clamp(min=0)
+
+
+def generalized_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    """Pairwise generalized IoU ``iou - (C - union) / C`` (C: the enclosing box's area), ``(N, M)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import generalized_box_iou
+        >>> generalized_box_iou(torch.tensor([[0., 0, 1, 1]]), torch.tensor([[2., 0, 3, 1]]))
+        tensor([[-0.3333]])
+    """
+    boxes1, boxes2 = _pair(boxes1, boxes2, "generalized_box_iou")
+    iou = _box_iou_op(boxes1, boxes2)
+    union = _inter_union(boxes1, boxes2)[1]
+    whi = _enclosing_wh(boxes1, boxes2)
+    areai = whi[..., 0] * whi[..., 1]
+    return iou - (areai - union) / areai
+
+
+def _inter_union(boxes1: torch.Tensor, boxes2: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    area1 = box_area(boxes1)
+    area2 = box_area(boxes2)
+    wh = (torch.min(boxes1[:, None, 2:], boxes2[None, :, 2:]) - torch.max(boxes1[:, None, :2], boxes2[None, :, :2]))
+    wh = wh.clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    return inter, area1[:, None] + area2[None, :] - inter
+
+
+def _diou_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
+    iou = _box_iou_op(boxes1, boxes2)
+    whi = _enclosing_wh(boxes1, boxes2)
+    diagonal_squared = whi[..., 0] ** 2 + whi[..., 1] ** 2 + eps
+    cx1, cy1 = (boxes1[:, 0] + boxes1[:, 2]) / 2, (boxes1[:, 1] + boxes1[:, 3]) / 2
+    cx2, cy2 = (boxes2[:, 0] + boxes2[:, 2]) / 2, (boxes2[:, 1] + boxes2[:, 3]) / 2
+    centres_squared = (cx1[:, None] - cx2[None, :]) ** 2 + (cy1[:, None] - cy2[None, :]) ** 2
+    return iou - centres_squared / diagonal_squared, iou
+
+
+def distance_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    """Pairwise distance IoU ``iou - d² / c²`` (d: centre distance, c: enclosing-box diagonal), ``(N, M)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import distance_box_iou
+        >>> distance_box_iou(torch.tensor([[0., 0, 1, 1]]), torch.tensor([[0., 0, 1, 1]]))
+        tensor([[1.]])
+    """
+    return _diou_iou(*_pair(boxes1, boxes2, "distance_box_iou"), eps)[0]
+
+
+def _aspect_term(w1, h1, w2, h2) -> torch.Tensor:
+    return 4 / torch.pi**2 * torch.pow(torch.atan(w2 / h2) - torch.atan(w1 / h1), 2)
+
+
+def complete_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    """Pairwise complete IoU: distance IoU minus ``alpha * v`` for the aspect-ratio mismatch ``v``, ``(N, M)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import complete_box_iou
+        >>> complete_box_iou(torch.tensor([[0., 0, 2, 1]]), torch.tensor([[0., 0, 2, 1]]))
+        tensor([[1.]])
+    """
+    boxes1, boxes2 = _pair(boxes1, boxes2, "complete_box_iou")
+    diou, iou = _diou_iou(boxes1, boxes2, eps)
+    w1, h1 = (boxes1[:, 2] - boxes1[:, 0])[:, None], (boxes1[:, 3] - boxes1[:, 1])[:, None]
+    w2, h2 = (boxes2[:, 2] - boxes2[:, 0])[None, :], (boxes2[:, 3] - boxes2[:, 1])[None, :]
+    v = _aspect_term(w1, h1, w2, h2)
+    with torch.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return diou - alpha * v
+
+
+# --- IoU losses (paired boxes) ----------------------------------------------------------------
+
+
+def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean() if loss.numel() > 0 else 0.0 * loss.sum()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def _loss_pair(boxes1, boxes2, name: str, reduction: str) -> tuple[torch.Tensor, torch.Tensor]:
+    _check_boxes_any(boxes1, name, "boxes1")
+    _check_boxes_any(boxes2, name, "boxes2")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{name}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    if boxes1.dtype not in (torch.float32, torch.float64):
+        boxes1 = boxes1.float()
+    if boxes2.dtype not in (torch.float32, torch.float64):
+        boxes2 = boxes2.float()
+    return boxes1, boxes2
+
+
+def _loss_inter_union(boxes1, boxes2):
+    x1, y1, x2, y2 = boxes1.unbind(-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(-1)
+    w = torch.min(x2, x2g) - torch.max(x1, x1g)
+    h = torch.min(y2, y2g) - torch.max(y1, y1g)
+    inter = torch.where((w > 0) & (h > 0), w * h, torch.zeros_like(w))
+    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
+    return inter, union
+
+
+def _loss_enclosing(boxes1, boxes2):
+    x1, y1, x2, y2 = boxes1.unbind(-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(-1)
+    return torch.max(x2, x2g) - torch.min(x1, x1g), torch.max(y2, y2g) - torch.min(y1, y1g)
+
+
+def _diou_loss(boxes1, boxes2, eps):
+    inter, union = _loss_inter_union(boxes1, boxes2)
+    iou = inter / (union + eps)
+    cw, ch = _loss_enclosing(boxes1, boxes2)
+    diagonal_squared = cw**2 + ch**2 + eps
+    x1, y1, x2, y2 = boxes1.unbind(-1)
+    x1g, y1g, x2g, y2g = boxes2.unbind(-1)
+    centres_squared = ((x2 + x1) / 2 - (x1g + x2g) / 2) ** 2 + ((y2 + y1) / 2 - (y1g + y2g) / 2) ** 2
+    return 1 - iou + centres_squared / diagonal_squared, iou
+
+
+def generalized_box_iou_loss(boxes1: torch.Tensor, boxes2: torch.Tensor, reduction: str = "none",
+                             eps: float = 1e-7) -> torch.Tensor:
+    """``1 - GIoU`` of matching ``(..., 4)`` ``xyxy`` boxes (``boxes1[k]`` with ``boxes2[k]``),
+    reduced by ``reduction`` (``"none"``, ``"mean"``, ``"sum"``).
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import generalized_box_iou_loss
+        >>> generalized_box_iou_loss(torch.tensor([[0., 0, 2, 2]]), torch.tensor([[1., 0, 3, 2]])).round(decimals=4)
+        tensor([0.6667])
+    """
+    boxes1, boxes2 = _loss_pair(boxes1, boxes2, "generalized_box_iou_loss", reduction)
+    inter, union = _loss_inter_union(boxes1, boxes2)
+    iou = inter / (union + eps)
+    cw, ch = _loss_enclosing(boxes1, boxes2)
+    area_c = cw * ch
+    return _reduce(1 - (iou - (area_c - union) / (area_c + eps)), reduction)
+
+
+def distance_box_iou_loss(boxes1: torch.Tensor, boxes2: torch.Tensor, reduction: str = "none",
+                          eps: float = 1e-7) -> torch.Tensor:
+    """``1 - DIoU`` of matching ``(..., 4)`` ``xyxy`` boxes, reduced by ``reduction``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import distance_box_iou_loss
+        >>> distance_box_iou_loss(torch.tensor([[0., 0, 2, 2]]), torch.tensor([[1., 0, 3, 2]])).round(decimals=4)
+        tensor([0.7436])
+    """
+    boxes1, boxes2 = _loss_pair(boxes1, boxes2, "distance_box_iou_loss", reduction)
+    return _reduce(_diou_loss(boxes1, boxes2, eps)[0], reduction)
+
+
+def complete_box_iou_loss(boxes1: torch.Tensor, boxes2: torch.Tensor, reduction: str = "none",
+                          eps: float = 1e-7) -> torch.Tensor:
+    """``1 - CIoU`` of matching ``(..., 4)`` ``xyxy`` boxes, reduced by ``reduction``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import complete_box_iou_loss
+        >>> complete_box_iou_loss(torch.tensor([[0., 0, 2, 2]]), torch.tensor([[1., 0, 3, 2]])).round(decimals=4)
+        tensor([0.7436])
+    """
+    boxes1, boxes2 = _loss_pair(boxes1, boxes2, "complete_box_iou_loss", reduction)
+    # torchvision computes the DIoU part with the default eps whatever eps is passed; so do we.
+    diou_loss, iou = _diou_loss(boxes1, boxes2, 1e-7)
+    w1, h1 = boxes1[..., 2] - boxes1[..., 0], boxes1[..., 3] - boxes1[..., 1]
+    w2, h2 = boxes2[..., 2] - boxes2[..., 0], boxes2[..., 3] - boxes2[..., 1]
+    v = _aspect_term(w1, h1, w2, h2)
+    with torch.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return _reduce(diou_loss + alpha * v, reduction)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from triptych.vision import _detection_ops as ref
+from triptych.vision import ops
 from triptych.vision.ops import batched_nms, nms
 
 # --- nms / batched_nms ---------------------------------------------------------------------
@@ -113,3 +114,106 @@ def test_nms_cuda_matches_cpu(seeded_generator):
             assert torch.equal(nms(boxes.cuda(), scores.cuda(), threshold).cpu(), nms(boxes, scores, threshold))
             assert torch.equal(batched_nms(boxes.cuda(), scores.cuda(), idxs.cuda(), threshold).cpu(),
                                batched_nms(boxes, scores, idxs, threshold))
+
+
+# --- box geometry and the IoU family -------------------------------------------------------
+
+
+def _proper_boxes(gen, n, dtype=torch.float32):
+    return ref._sample_detections(gen, n, dtype, "plain")[0]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kind", ["plain", "ties", "degenerate", "huge"])
+def test_box_iou_matches_reference_including_nan(seeded_generator, dtype, kind):
+    a, _ = ref._sample_detections(seeded_generator, 123, dtype, kind)
+    b, _ = ref._sample_detections(seeded_generator, 77, dtype, kind)
+    got = ops.box_iou(a, b)
+    assert got.dtype == dtype and got.shape == (123, 77)
+    # x86 builds have no contracted multiply-adds: bit-identical, NaN (0/0, inf/inf) included.
+    torch.testing.assert_close(got, ref._box_iou_reference(a, b), atol=1e-6, rtol=1e-6, equal_nan=True)
+
+
+def test_box_iou_known_values_formats_and_dtypes():
+    a = torch.tensor([[0, 0, 2, 2]])
+    b = torch.tensor([[1, 1, 3, 3], [0, 0, 2, 2], [5, 5, 6, 6]])
+    want = torch.tensor([[1 / 7, 1.0, 0.0]])
+    torch.testing.assert_close(ops.box_iou(a, b), want)  # int boxes: float32 result
+    torch.testing.assert_close(ops.box_iou(a.half(), b.half()), want)
+    xywh = ops.box_convert(b.float(), "xyxy", "xywh")
+    torch.testing.assert_close(ops.box_iou(ops.box_convert(a.float(), "xyxy", "xywh"), xywh, fmt="xywh"), want)
+    assert ops.box_iou(torch.zeros(0, 4), b.float()).shape == (0, 3)
+
+
+def test_box_iou_gradient_matches_reference(seeded_generator):
+    a = _proper_boxes(seeded_generator, 6, torch.float64).requires_grad_(True)
+    b = _proper_boxes(seeded_generator, 5, torch.float64).requires_grad_(True)
+    weights = torch.rand(6, 5, generator=seeded_generator, dtype=torch.float64)
+    got = torch.autograd.grad((ops.box_iou(a, b) * weights).sum(), (a, b))
+    want = torch.autograd.grad((ref._box_iou_reference(a, b) * weights).sum(), (a, b))
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w)
+
+
+def test_iou_family_known_values():
+    a = torch.tensor([[0.0, 0, 1, 1]])
+    b = torch.tensor([[2.0, 0, 3, 1], [0, 0, 1, 1], [0, 0, 2, 2]])
+    # disjoint: enclosing box area 3, union 2 -> 0 - 1/3; identical: 1; inside: iou 1/4.
+    torch.testing.assert_close(ops.generalized_box_iou(a, b), torch.tensor([[-1 / 3, 1.0, 0.25]]))
+    # centres 2 apart, enclosing diagonal^2 = 9 + 1 -> -4/10; same box 1; centres (0.5,0.5),(1,1): 0.5/8.
+    torch.testing.assert_close(ops.distance_box_iou(a, b), torch.tensor([[-0.4, 1.0, 0.25 - 0.5 / 8]]), atol=1e-6, rtol=0)
+    # same aspect ratios: complete == distance
+    torch.testing.assert_close(ops.complete_box_iou(a, b), ops.distance_box_iou(a, b))
+    wide = torch.tensor([[0.0, 0, 2, 1]])
+    assert ops.complete_box_iou(a, wide)[0, 0] < ops.distance_box_iou(a, wide)[0, 0]
+
+
+def test_iou_losses_are_one_minus_the_paired_ious(seeded_generator):
+    a, b = _proper_boxes(seeded_generator, 20), _proper_boxes(seeded_generator, 20)
+    for loss, pairwise in ((ops.generalized_box_iou_loss, ops.generalized_box_iou),
+                           (ops.distance_box_iou_loss, ops.distance_box_iou),
+                           (ops.complete_box_iou_loss, ops.complete_box_iou)):
+        torch.testing.assert_close(loss(a, b), 1 - pairwise(a, b).diagonal(), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(loss(a, b, reduction="mean"), loss(a, b).mean())
+        torch.testing.assert_close(loss(a, b, reduction="sum"), loss(a, b).sum())
+        assert loss(a[:0], b[:0], reduction="mean").item() == 0
+        with pytest.raises(ValueError, match="reduction must be 'none', 'mean' or 'sum'"):
+            loss(a, b, reduction="max")
+    a.requires_grad_(True)
+    ops.complete_box_iou_loss(a, b, reduction="sum").backward()
+    assert torch.isfinite(a.grad).all() and a.grad.abs().sum() > 0
+
+
+def test_box_convert_round_trips_and_known_values(seeded_generator):
+    boxes = _proper_boxes(seeded_generator, 30, torch.float64)
+    for fmt in ("xywh", "cxcywh"):
+        torch.testing.assert_close(ops.box_convert(ops.box_convert(boxes, "xyxy", fmt), fmt, "xyxy"), boxes)
+    box = torch.tensor([[10.0, 20, 30, 60]])
+    assert ops.box_convert(box, "xyxy", "xywh").tolist() == [[10, 20, 20, 40]]
+    assert ops.box_convert(torch.tensor([[20.0, 40, 20, 40]]), "cxcywh", "xyxy").tolist() == box.tolist()
+    assert ops.box_area(box, fmt="xyxy").tolist() == [800]
+    assert ops.box_area(torch.tensor([[10.0, 20, 20, 40]]), fmt="xywh").tolist() == [800]
+    with pytest.raises(ValueError, match="in_fmt must be one of"):
+        ops.box_convert(box, "yxyx", "xyxy")
+
+
+def test_clip_and_remove_small_boxes():
+    boxes = torch.tensor([[-5.0, 2, 50, 70], [1, 1, 1.5, 9], [3, 3, 4, 4]])
+    assert ops.clip_boxes_to_image(boxes, (60, 40)).tolist() == [[0, 2, 40, 60], [1, 1, 1.5, 9], [3, 3, 4, 4]]
+    assert ops.clip_boxes_to_image(boxes[None], (60, 40)).shape == (1, 3, 4)
+    assert ops.remove_small_boxes(boxes, 1.0).tolist() == [0, 2]
+    assert ops.remove_small_boxes(boxes, 0.5).tolist() == [0, 1, 2]
+
+
+def test_masks_to_boxes_matches_a_per_mask_loop(seeded_generator):
+    masks = torch.rand(7, 13, 17, generator=seeded_generator) < 0.05
+    masks[3] = False
+    got = ops.masks_to_boxes(masks)
+    for mask, box in zip(masks, got):
+        ys, xs = torch.where(mask)
+        want = [xs.min(), ys.min(), xs.max(), ys.max()] if xs.numel() else [0, 0, 0, 0]
+        assert box.tolist() == [float(v) for v in want]
+    assert got.dtype == torch.float32
+    assert ops.masks_to_boxes(torch.zeros(0, 4, 4)).shape == (0, 4)
+    with pytest.raises(ValueError, match=r"masks must be an \(N, H, W\) tensor"):
+        ops.masks_to_boxes(torch.zeros(4, 4))
