@@ -8,6 +8,8 @@ fallback and test oracle. Boxes are ``(x1, y1, x2, y2)`` rows unless a function 
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from triptych.library import ErrorInput, OpDef, SampleInput, define_op
@@ -15,7 +17,7 @@ from triptych.library import ErrorInput, OpDef, SampleInput, define_op
 __all__ = [
     "nms", "batched_nms", "box_convert", "box_area", "clip_boxes_to_image", "remove_small_boxes", "masks_to_boxes",
     "box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
-    "distance_box_iou_loss", "complete_box_iou_loss",
+    "distance_box_iou_loss", "complete_box_iou_loss", "roi_align", "roi_pool",
 ]
 
 
@@ -679,3 +681,424 @@ def complete_box_iou_loss(boxes1: torch.Tensor, boxes2: torch.Tensor, reduction:
     with torch.no_grad():
         alpha = v / (1 - iou + v + eps)
     return _reduce(diou_loss + alpha * v, reduction)
+
+
+# --- roi_align and roi_pool -------------------------------------------------------------------
+
+
+def _axis_weights(start: torch.Tensor, bin_size: torch.Tensor, bins: int, grid: int, extent: int) -> torch.Tensor:
+    """(bins, extent) weights: row p sums the bilinear taps of bin p's ``grid`` samples
+    (torchvision's roi_align sampling; samples outside [-1, extent] count as 0)."""
+    dtype = start.dtype
+    p = torch.arange(bins, dtype=dtype, device=start.device)[:, None]
+    s = torch.arange(grid, dtype=dtype, device=start.device)[None, :] + 0.5
+    v = start + p * bin_size + s * bin_size / grid  # (bins, grid)
+    valid = (v >= -1) & (v <= extent)
+    v = torch.where(valid, v.clamp(min=0), torch.zeros_like(v))
+    low = v.floor().long()
+    edge = low >= extent - 1
+    low = torch.where(edge, torch.full_like(low, extent - 1), low)
+    high = torch.where(edge, low, low + 1)
+    v = torch.where(edge, low.to(dtype), v)
+    w_high = (v - low.to(dtype)) * valid
+    w_low = (1 - (v - low.to(dtype))) * valid
+    weights = torch.zeros(bins, extent, dtype=dtype, device=start.device)
+    return weights.scatter_add(1, low, w_low).scatter_add(1, high, w_high)
+
+
+def _roi_grid(sampling_ratio: int, extent: float, bins: int) -> int:
+    return sampling_ratio if sampling_ratio > 0 else max(0, math.ceil(extent / bins))
+
+
+def _roi_align_reference(input: torch.Tensor, rois: torch.Tensor, spatial_scale: float, pooled_height: int,
+                         pooled_width: int, sampling_ratio: int, aligned: bool) -> torch.Tensor:
+    _, channels, height, width = input.shape
+    outs = []
+    offset = 0.5 if aligned else 0.0
+    for roi in rois:
+        scaled = roi[1:] * spatial_scale - offset
+        start_w, start_h = scaled[0], scaled[1]
+        roi_w, roi_h = scaled[2] - start_w, scaled[3] - start_h
+        if not aligned:
+            roi_w, roi_h = roi_w.clamp(min=1), roi_h.clamp(min=1)
+        grid_h = _roi_grid(sampling_ratio, float(roi_h), pooled_height)
+        grid_w = _roi_grid(sampling_ratio, float(roi_w), pooled_width)
+        wy = _axis_weights(start_h, roi_h / pooled_height, pooled_height, grid_h, height)
+        wx = _axis_weights(start_w, roi_w / pooled_width, pooled_width, grid_w, width)
+        plane = input[int(roi[0])]
+        outs.append(torch.einsum("ph,chw,qw->cpq", wy, plane, wx) / max(grid_h * grid_w, 1))
+    if not outs:
+        return input.new_zeros((0, channels, pooled_height, pooled_width))
+    return torch.stack(outs).contiguous()
+
+
+def _roi_align_fake(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned):
+    torch._check(input.dim() == 4, lambda: "roi_align: input must be an (N, C, H, W) tensor")
+    torch._check(rois.dim() == 2 and rois.shape[1] == 5, lambda: "roi_align: rois must be a (K, 5) tensor")
+    return input.new_empty((rois.shape[0], input.shape[1], pooled_height, pooled_width))
+
+
+def _roi_align_setup_context(ctx, inputs, output):
+    input, rois, *args = inputs
+    ctx.save_for_backward(rois)
+    ctx.input_shape = tuple(input.shape)
+    ctx.args = args
+
+
+def _roi_align_backward(ctx, grad):
+    (rois,) = ctx.saved_tensors
+    spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned = ctx.args
+    grad_input = _roi_align_backward_op(grad, rois, spatial_scale, pooled_height, pooled_width, *ctx.input_shape,
+                                        sampling_ratio, aligned)
+    return grad_input, None, None, None, None, None, None
+
+
+def _roi_align_backward_reference(grad, rois, spatial_scale, pooled_height, pooled_width, batch_size, channels, height,
+                                  width, sampling_ratio, aligned):
+    # roi_align is linear in its input: the vector-Jacobian product of the reference.
+    zeros = grad.new_zeros((batch_size, channels, height, width))
+    _, vjp = torch.func.vjp(lambda x: _roi_align_reference(x, rois, spatial_scale, pooled_height, pooled_width,
+                                                           sampling_ratio, aligned), zeros)
+    return vjp(grad)[0].contiguous()
+
+
+def _roi_align_backward_fake(grad, rois, spatial_scale, pooled_height, pooled_width, batch_size, channels, height,
+                             width, sampling_ratio, aligned):
+    return grad.new_empty((batch_size, channels, height, width))
+
+
+def _sample_rois(gen: torch.Generator, k: int, batch: int, height: int, width: int, spatial_scale: float,
+                 dtype: torch.dtype) -> torch.Tensor:
+    """k random (batch index, x1, y1, x2, y2) rows in input coordinates (feature map / scale),
+    some reaching outside the feature map, some smaller than a pixel."""
+    idx = torch.randint(0, batch, (k, 1), generator=gen).to(dtype)
+    size = torch.tensor([width, height], dtype=dtype)
+    xy = (torch.rand(k, 2, generator=gen, dtype=dtype) * 1.4 - 0.2) * size
+    wh = torch.rand(k, 2, generator=gen, dtype=dtype) * size * (torch.rand(k, 1, generator=gen, dtype=dtype) < 0.8)
+    return torch.cat([idx, xy / spatial_scale, (xy + wh) / spatial_scale], 1)
+
+
+def _roi_cases(device, gen, count: int, grad_only: bool = False):
+    """(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned) draws."""
+    for i in range(count):
+        grad = grad_only or i == count - 1
+        dtype = torch.float64 if grad or i % 2 else torch.float32
+        n, c = _randint(gen, 1, 2), _randint(gen, 1, 3 if grad else 70)
+        h, w = _randint(gen, 1, 6 if grad else 12), _randint(gen, 1, 6 if grad else 12)
+        layout = _LAYOUT_NAMES[i % 3]
+        x = torch.rand(n, c, h, w, generator=gen, dtype=dtype)
+        if layout == "channels_last":
+            x = x.contiguous(memory_format=torch.channels_last)
+        elif layout == "strided":
+            x = torch.cat([x, x], -1)[..., :w]
+        scale = (1.0, 0.5, 0.25)[_randint(gen, 0, 2)]
+        rois = _sample_rois(gen, _randint(gen, 0 if i == 1 else 1, 5), n, h, w, scale, dtype)
+        yield (x.to(device).requires_grad_(grad), rois.to(device), scale, _randint(gen, 1, 4), _randint(gen, 1, 4),
+               (-1, 0, 1, 2)[_randint(gen, 0, 3)], bool(_randint(gen, 0, 1)))
+
+
+_LAYOUT_NAMES = ("contiguous", "channels_last", "strided")
+
+
+def _roi_align_samples(device, gen):
+    for args in _roi_cases(device, gen, 6):
+        yield SampleInput(args, atol=1e-5, rtol=1e-5)
+
+
+def _roi_align_backward_samples(device, gen):
+    for x, rois, scale, ph, pw, ratio, aligned in _roi_cases(device, gen, 4):
+        grad = torch.randn(rois.shape[0], x.shape[1], ph, pw, generator=gen, dtype=x.dtype).to(device)
+        yield SampleInput((grad, rois, scale, ph, pw, *x.shape, ratio, aligned), atol=1e-5, rtol=1e-5)
+
+
+def _roi_error_cases(device):
+    x = torch.zeros(1, 2, 4, 4, device=device)
+    rois = torch.tensor([[0.0, 0, 0, 2, 2]], device=device)
+    yield (x[0], rois), r"input must be an \(N, C, H, W\) tensor"
+    yield (x.int(), rois), "input must be float32 or float64"
+    yield (x[..., :0], rois), r"input is empty \(height or width 0\)"
+    yield (x, rois[:, :4]), r"rois must be a \(K, 5\) tensor"
+    yield (x, rois.double()), "rois must have the dtype of input"
+    yield (x, torch.tensor([[1.0, 0, 0, 2, 2]], device=device)), r"roi 0 has batch index 1, outside \[0, 1\)"
+    yield (x, torch.tensor([[-1.0, 0, 0, 2, 2]], device=device)), "roi 0 has batch index -1"
+    yield (x, torch.tensor([[float("nan"), 0, 0, 2, 2]], device=device)), "roi 0 has batch index nan"
+
+
+def _roi_align_errors(device):
+    for (x, rois), match in _roi_error_cases(device):
+        yield ErrorInput((x, rois, 1.0, 2, 2, -1, False), match=match)
+    x = torch.zeros(1, 2, 4, 4, device=device)
+    rois = torch.tensor([[0.0, 0, 0, 2, 2]], device=device)
+    yield ErrorInput((x, rois, 1.0, 0, 2, -1, False), match="output_size must be")
+    yield ErrorInput((x, torch.tensor([[0.0, 0, 0, 1e12, 2]], device=device), 1.0, 2, 2, -1, False),
+                     match="sampling grid per bin")
+    yield ErrorInput((x, rois.expand(2**40, 5), 1.0, 2**12, 2**12, 1, False), match="output_size gives an output")
+
+
+def _roi_align_backward_errors(device):
+    grad = torch.zeros(1, 2, 2, 2, device=device)
+    rois = torch.tensor([[0.0, 0, 0, 2, 2]], device=device)
+    yield ErrorInput((grad, rois, 1.0, 2, 2, 1, 3, 4, 4, -1, False), match="does not match grad's channels")
+    yield ErrorInput((grad, rois, 1.0, 3, 2, 1, 2, 4, 4, -1, False), match="grad must be")
+    yield ErrorInput((grad, rois[:, :4], 1.0, 2, 2, 1, 2, 4, 4, -1, False), match=r"rois must be a \(K, 5\)")
+    yield ErrorInput((grad, torch.tensor([[3.0, 0, 0, 2, 2]], device=device), 1.0, 2, 2, 1, 2, 4, 4, -1, False),
+                     match="roi 0 has batch index 3")
+
+
+_roi_align_backward_op = define_op(
+    OpDef(
+        name="_roi_align_backward",
+        schema="_roi_align_backward(Tensor grad, Tensor rois, float spatial_scale, int pooled_height, "
+        "int pooled_width, int batch_size, int channels, int height, int width, int sampling_ratio, "
+        "bool aligned) -> Tensor",
+        reference=_roi_align_backward_reference,
+        fake=_roi_align_backward_fake,
+        sample_inputs=_roi_align_backward_samples,
+        error_inputs=_roi_align_backward_errors,
+    )
+)
+
+_roi_align_op = define_op(
+    OpDef(
+        name="roi_align",
+        schema="roi_align(Tensor input, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
+        "int sampling_ratio, bool aligned) -> Tensor",
+        reference=_roi_align_reference,
+        fake=_roi_align_fake,
+        backward=_roi_align_backward,
+        setup_context=_roi_align_setup_context,
+        sample_inputs=_roi_align_samples,
+        error_inputs=_roi_align_errors,
+    )
+)
+
+
+def _round_half_away(v: float) -> int:
+    """C's round(): halves away from zero, exact for any double."""
+    a = abs(v)
+    r = math.floor(a)
+    r += 1 if a - r >= 0.5 else 0
+    return int(math.copysign(r, v))
+
+
+def _pool_bins(lo: torch.Tensor, hi: torch.Tensor, scale: float, bins: int, extent: int) -> list[tuple[int, int]]:
+    """roi_pool's [start, end) of each bin along one axis, in the rois' dtype as torchvision."""
+    s, e = _round_half_away(float(lo * scale)), _round_half_away(float(hi * scale))
+    size = torch.tensor(max(e - s + 1, 1), dtype=lo.dtype)
+    bin_size = size / bins
+    out = []
+    for p in range(bins):
+        start = math.floor(float(torch.tensor(p, dtype=lo.dtype) * bin_size)) + s
+        end = math.ceil(float(torch.tensor(p + 1, dtype=lo.dtype) * bin_size)) + s
+        out.append((min(max(start, 0), extent), min(max(end, 0), extent)))
+    return out
+
+
+def _roi_pool_reference(input: torch.Tensor, rois: torch.Tensor, spatial_scale: float, pooled_height: int,
+                        pooled_width: int) -> torch.Tensor:
+    _, channels, height, width = input.shape
+    outs = []
+    for roi in rois:
+        plane = input[int(roi[0])]
+        rows = _pool_bins(roi[2], roi[4], spatial_scale, pooled_height, height)
+        cols = _pool_bins(roi[1], roi[3], spatial_scale, pooled_width, width)
+        bins = [plane[:, h0:h1, w0:w1].amax((-1, -2)) if h1 > h0 and w1 > w0 else plane.new_zeros(channels)
+                for h0, h1 in rows for w0, w1 in cols]
+        outs.append(torch.stack(bins, -1).reshape(channels, pooled_height, pooled_width))
+    if not outs:
+        return input.new_zeros((0, channels, pooled_height, pooled_width))
+    return torch.stack(outs).contiguous()
+
+
+def _roi_pool_fake(input, rois, spatial_scale, pooled_height, pooled_width):
+    torch._check(input.dim() == 4, lambda: "roi_pool: input must be an (N, C, H, W) tensor")
+    torch._check(rois.dim() == 2 and rois.shape[1] == 5, lambda: "roi_pool: rois must be a (K, 5) tensor")
+    return input.new_empty((rois.shape[0], input.shape[1], pooled_height, pooled_width))
+
+
+def _roi_pool_setup_context(ctx, inputs, output):
+    input, rois, *args = inputs
+    ctx.save_for_backward(input, rois)
+    ctx.args = args
+
+
+def _roi_pool_backward(ctx, grad):
+    input, rois = ctx.saved_tensors
+    return _roi_pool_backward_op(grad, input.detach(), rois, *ctx.args), None, None, None, None
+
+
+def _roi_pool_backward_reference(grad, input, rois, spatial_scale, pooled_height, pooled_width):
+    _, vjp = torch.func.vjp(lambda x: _roi_pool_reference(x, rois, spatial_scale, pooled_height, pooled_width), input)
+    return vjp(grad)[0].contiguous()
+
+
+def _roi_pool_backward_fake(grad, input, rois, spatial_scale, pooled_height, pooled_width):
+    return torch.empty_like(input, memory_format=torch.contiguous_format)
+
+
+def _roi_pool_samples(device, gen):
+    for x, rois, scale, ph, pw, _, _ in _roi_cases(device, gen, 6):
+        yield SampleInput((x, rois, scale, ph, pw), atol=0, rtol=0)
+
+
+def _roi_pool_backward_samples(device, gen):
+    for x, rois, scale, ph, pw, _, _ in _roi_cases(device, gen, 4):
+        grad = torch.randn(rois.shape[0], x.shape[1], ph, pw, generator=gen, dtype=x.dtype).to(device)
+        tol = 1e-12 if x.dtype == torch.float64 else 1e-5  # gradient sums in another order
+        yield SampleInput((grad, x.detach(), rois, scale, ph, pw), atol=tol, rtol=tol)
+
+
+def _roi_pool_errors(device):
+    for (x, rois), match in _roi_error_cases(device):
+        yield ErrorInput((x, rois, 1.0, 2, 2), match=match)
+    x = torch.zeros(1, 2, 4, 4, device=device)
+    yield ErrorInput((x, torch.tensor([[0.0, 0, 0, 2, 2]], device=device), 1.0, 2, -2), match="output_size must be")
+    yield ErrorInput((x, torch.tensor([[0.0, 0, 0, 1e30, 2]], device=device), 1.0, 2, 2), match=r"outside \+-2\*\*40")
+    yield ErrorInput((x, torch.tensor([[0.0, 0, float("inf"), 1, 2]], device=device), 1.0, 2, 2), match="not finite")
+
+
+def _roi_pool_backward_errors(device):
+    x = torch.zeros(1, 2, 4, 4, device=device)
+    rois = torch.tensor([[0.0, 0, 0, 2, 2]], device=device)
+    yield ErrorInput((torch.zeros(1, 2, 3, 2, device=device), x, rois, 1.0, 2, 2), match="grad must be")
+    yield ErrorInput((torch.zeros(1, 2, 2, 2, device=device).double(), x, rois, 1.0, 2, 2), match="dtype and device")
+    yield ErrorInput((torch.zeros(1, 2, 2, 2, device=device), x, rois + torch.tensor([2.0, 0, 0, 0, 0], device=device), 1.0, 2, 2),
+                     match="roi 0 has batch index 2")
+
+
+_roi_pool_backward_op = define_op(
+    OpDef(
+        name="_roi_pool_backward",
+        schema="_roi_pool_backward(Tensor grad, Tensor input, Tensor rois, float spatial_scale, int pooled_height, "
+        "int pooled_width) -> Tensor",
+        reference=_roi_pool_backward_reference,
+        fake=_roi_pool_backward_fake,
+        sample_inputs=_roi_pool_backward_samples,
+        error_inputs=_roi_pool_backward_errors,
+    )
+)
+
+_roi_pool_op = define_op(
+    OpDef(
+        name="roi_pool",
+        schema="roi_pool(Tensor input, Tensor rois, float spatial_scale, int pooled_height, int pooled_width) -> Tensor",
+        reference=_roi_pool_reference,
+        fake=_roi_pool_fake,
+        backward=_roi_pool_backward,
+        setup_context=_roi_pool_setup_context,
+        sample_inputs=_roi_pool_samples,
+        error_inputs=_roi_pool_errors,
+    )
+)
+
+
+def _rois(input: torch.Tensor, boxes, name: str) -> torch.Tensor:
+    """boxes as a (K, 5) (batch index, x1, y1, x2, y2) tensor in the input's dtype and device:
+    a (K, 5) tensor as is, or a list of (L_i, 4) per-image tensors (image i gets index i)."""
+    if isinstance(boxes, torch.Tensor):
+        if boxes.dim() != 2 or boxes.shape[1] != 5:
+            raise ValueError(f"{name}: boxes must be a (K, 5) tensor or a list of (L, 4) tensors, got shape "
+                             f"{tuple(boxes.shape)}")
+        rois = boxes
+    elif isinstance(boxes, (list, tuple)):
+        for i, b in enumerate(boxes):
+            if not isinstance(b, torch.Tensor) or b.dim() != 2 or b.shape[1] != 4:
+                raise ValueError(f"{name}: boxes[{i}] must be an (L, 4) tensor, got "
+                                 f"{tuple(b.shape) if isinstance(b, torch.Tensor) else type(b).__name__}")
+        if len(boxes) > input.shape[0]:
+            raise ValueError(f"{name}: {len(boxes)} box tensors for a batch of {input.shape[0]} images")
+        if not boxes:
+            rois = input.new_zeros((0, 5))
+        else:
+            rois = torch.cat([torch.cat([torch.full_like(b[:, :1], i, dtype=input.dtype), b.to(input.dtype)], 1)
+                              for i, b in enumerate(boxes)])
+    else:
+        raise TypeError(f"{name}: boxes must be a (K, 5) tensor or a list of (L, 4) tensors")
+    rois = rois.to(device=input.device, dtype=input.dtype)
+    if rois.shape[0] and not torch.compiler.is_compiling():
+        index = rois[:, 0]
+        if not bool(((index >= 0) & (index < input.shape[0])).all()):
+            raise ValueError(f"{name}: every roi's batch index must lie in [0, {input.shape[0]}), got "
+                             f"{index[(index < 0) | (index >= input.shape[0])][:5].tolist()}")
+    return rois
+
+
+def _roi_input(input, name: str) -> torch.Tensor:
+    if not isinstance(input, torch.Tensor) or input.dim() != 4:
+        raise ValueError(f"{name}: input must be an (N, C, H, W) tensor")
+    if not input.is_floating_point():
+        raise TypeError(f"{name}: input must be a floating-point tensor, got {input.dtype}")
+    if input.shape[-1] == 0 or input.shape[-2] == 0:
+        raise ValueError(f"{name}: input is empty, shape {tuple(input.shape)}")
+    return input if input.dtype in (torch.float32, torch.float64) else input.float()
+
+
+def _output_size(output_size) -> tuple[int, int]:
+    if isinstance(output_size, int) and not isinstance(output_size, bool):
+        output_size = (output_size, output_size)
+    size = tuple(output_size)
+    if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
+        raise ValueError(f"output_size must be a positive int or (height, width), got {output_size!r}")
+    return size
+
+
+def roi_align(input: torch.Tensor, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1,
+              aligned: bool = False) -> torch.Tensor:
+    """RoI Align (Mask R-CNN): bilinearly sampled, averaged ``output_size`` features per box.
+
+    torchvision's semantics and argument order. Differentiable in ``input`` (a compiled
+    backward kernel); the boxes get no gradient.
+
+    Args:
+        input: ``(N, C, H, W)`` float features (any memory format).
+        boxes: a ``(K, 5)`` tensor of ``(batch index, x1, y1, x2, y2)`` rows, or a list of
+            ``(L_i, 4)`` ``xyxy`` tensors, one per image, in input-image coordinates.
+        output_size: ``int`` or ``(height, width)`` of each output.
+        spatial_scale: feature-map size / image size (e.g. 1/16 for a stride-16 map).
+        sampling_ratio: samples per bin and axis; ``<= 0``: adaptive, ``ceil(box size / bins)``.
+        aligned: shift boxes by -0.5 pixel so sample points sit on pixel centres.
+
+    Returns:
+        ``(K, C, output_height, output_width)`` tensor of the input's dtype.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import roi_align
+        >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+        >>> roi_align(x, [torch.tensor([[0.0, 0.0, 2.0, 2.0]])], output_size=1, sampling_ratio=2)
+        tensor([[[[5.]]]])
+    """
+    x = _roi_input(input, "roi_align")
+    ph, pw = _output_size(output_size)
+    out = _roi_align_op(x, _rois(x, boxes, "roi_align"), float(spatial_scale), ph, pw, int(sampling_ratio),
+                        bool(aligned))
+    return out.to(input.dtype)
+
+
+def roi_pool(input: torch.Tensor, boxes, output_size, spatial_scale: float = 1.0) -> torch.Tensor:
+    """RoI max pooling (Fast R-CNN): the maximum of each of ``output_size`` bins per box.
+
+    torchvision's semantics (box corners rounded to pixels, an empty bin gives 0) and argument
+    order; differentiable in ``input`` (the gradient goes to the first maximum of each bin).
+
+    Args:
+        input: ``(N, C, H, W)`` float features.
+        boxes: a ``(K, 5)`` tensor of ``(batch index, x1, y1, x2, y2)`` rows, or a list of
+            ``(L_i, 4)`` ``xyxy`` tensors, one per image.
+        output_size: ``int`` or ``(height, width)``.
+        spatial_scale: feature-map size / image size.
+
+    Returns:
+        ``(K, C, output_height, output_width)`` tensor.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import roi_pool
+        >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+        >>> roi_pool(x, torch.tensor([[0.0, 0, 0, 3, 3]]), output_size=2)
+        tensor([[[[ 5.,  7.],
+                  [13., 15.]]]])
+    """
+    x = _roi_input(input, "roi_pool")
+    ph, pw = _output_size(output_size)
+    return _roi_pool_op(x, _rois(x, boxes, "roi_pool"), float(spatial_scale), ph, pw).to(input.dtype)

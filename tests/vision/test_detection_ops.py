@@ -217,3 +217,110 @@ def test_masks_to_boxes_matches_a_per_mask_loop(seeded_generator):
     assert ops.masks_to_boxes(torch.zeros(0, 4, 4)).shape == (0, 4)
     with pytest.raises(ValueError, match=r"masks must be an \(N, H, W\) tensor"):
         ops.masks_to_boxes(torch.zeros(4, 4))
+
+
+# --- roi_align / roi_pool ------------------------------------------------------------------
+
+
+def _roi_problem(gen, dtype, channels_last=False):
+    x = torch.rand(2, 9, 13, 11, generator=gen, dtype=dtype)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    rois = ref._sample_rois(gen, 20, 2, 13, 11, 0.5, dtype)
+    return x, rois
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("aligned", [False, True])
+@pytest.mark.parametrize("sampling_ratio", [-1, 1, 3])
+def test_roi_align_matches_reference(seeded_generator, dtype, aligned, sampling_ratio):
+    x, rois = _roi_problem(seeded_generator, dtype, channels_last=sampling_ratio == 1)
+    got = ops.roi_align(x, rois, (3, 5), spatial_scale=0.5, sampling_ratio=sampling_ratio, aligned=aligned)
+    want = ref._roi_align_reference(x, rois, 0.5, 3, 5, sampling_ratio, aligned)
+    assert got.shape == (20, 9, 3, 5) and got.is_contiguous()
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("op", ["roi_align", "roi_pool"])
+def test_roi_ops_gradient_matches_reference(seeded_generator, op):
+    x, rois = _roi_problem(seeded_generator, torch.float64)
+    x.requires_grad_(True)
+    grad = torch.randn(20, 9, 3, 2, generator=seeded_generator, dtype=torch.float64)
+    if op == "roi_align":
+        got = ops.roi_align(x, rois, (3, 2), spatial_scale=0.5, sampling_ratio=2)
+        want = ref._roi_align_reference(x, rois, 0.5, 3, 2, 2, False)
+    else:
+        got = ops.roi_pool(x, rois, (3, 2), spatial_scale=0.5)
+        want = ref._roi_pool_reference(x, rois, 0.5, 3, 2)
+    torch.testing.assert_close(torch.autograd.grad((got * grad).sum(), x)[0],
+                               torch.autograd.grad((want * grad).sum(), x)[0])
+
+
+def test_roi_align_box_list_equals_roi_tensor(seeded_generator):
+    x = torch.rand(3, 4, 10, 10, generator=seeded_generator)
+    per_image = [ref._sample_detections(seeded_generator, n, torch.float32, "plain")[0] / 10 for n in (3, 0, 2)]
+    rois = torch.cat([torch.cat([torch.full((len(b), 1), float(i)), b], 1) for i, b in enumerate(per_image)])
+    torch.testing.assert_close(ops.roi_align(x, per_image, 2), ops.roi_align(x, rois, 2), atol=0, rtol=0)
+    torch.testing.assert_close(ops.roi_pool(x, per_image, 2), ops.roi_pool(x, rois, 2), atol=0, rtol=0)
+
+
+def test_roi_known_values():
+    x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    box = torch.tensor([[0.0, 0, 0, 2, 2]])
+    # one sample at the box centre: (1, 1) = 5; aligned=True shifts it to (0.5, 0.5) = (0 + 1 + 4 + 5) / 4
+    assert ops.roi_align(x, box, 1, sampling_ratio=1).item() == 5
+    assert ops.roi_align(x, box, 1, sampling_ratio=1, aligned=True).item() == 2.5
+    # 2 x 2 samples at 0.5 and 1.5: 2.5, 3.5, 6.5, 7.5, mean 5
+    assert ops.roi_align(x, box, 1, sampling_ratio=2).item() == 5
+    assert ops.roi_pool(x, torch.tensor([[0.0, 0, 0, 3, 3]]), 2).flatten().tolist() == [5, 7, 13, 15]
+    # a box entirely outside the feature map: zeros
+    assert ops.roi_align(x, torch.tensor([[0.0, 20, 20, 30, 30]]), 2).abs().sum() == 0
+    assert ops.roi_pool(x, torch.tensor([[0.0, 20, 20, 30, 30]]), 2).abs().sum() == 0
+
+
+def test_roi_wrappers_name_the_bad_argument():
+    x = torch.rand(2, 3, 8, 8)
+    with pytest.raises(ValueError, match=r"roi_align: every roi's batch index must lie in \[0, 2\)"):
+        ops.roi_align(x, torch.tensor([[2.0, 0, 0, 4, 4]]), 2)
+    with pytest.raises(ValueError, match=r"roi_pool: boxes must be a \(K, 5\) tensor"):
+        ops.roi_pool(x, torch.zeros(3, 4), 2)
+    with pytest.raises(ValueError, match=r"roi_align: boxes\[1\] must be an \(L, 4\) tensor"):
+        ops.roi_align(x, [torch.zeros(1, 4), torch.zeros(1, 5)], 2)
+    with pytest.raises(ValueError, match="roi_align: 3 box tensors for a batch of 2 images"):
+        ops.roi_align(x, [torch.zeros(1, 4)] * 3, 2)
+    with pytest.raises(ValueError, match="output_size must be a positive int"):
+        ops.roi_align(x, torch.zeros(1, 5), (2, 0))
+    with pytest.raises(TypeError, match="roi_pool: input must be a floating-point tensor"):
+        ops.roi_pool(x.long(), torch.zeros(1, 5), 2)
+
+
+def test_roi_align_half_input_keeps_its_dtype():
+    x = torch.rand(1, 2, 6, 6)
+    out = ops.roi_align(x.half(), [torch.tensor([[0.0, 0, 4, 4]])], 2)
+    assert out.dtype == torch.float16
+    torch.testing.assert_close(out.float(), ops.roi_align(x.half().float(), [torch.tensor([[0.0, 0, 4, 4]])], 2),
+                               atol=1e-3, rtol=1e-3)
+
+
+def test_roi_align_under_torch_compile(seeded_generator):
+    x, rois = _roi_problem(seeded_generator, torch.float32)
+
+    def pooled(x, rois):
+        return ops.roi_align(x, rois, 2, spatial_scale=0.5, sampling_ratio=2).relu().sum((2, 3))
+
+    compiled = torch.compile(pooled, fullgraph=True, backend="eager")
+    torch.testing.assert_close(compiled(x, rois), pooled(x, rois))
+
+
+@pytest.mark.cuda
+def test_roi_ops_cuda_match_cpu(seeded_generator):
+    x, rois = _roi_problem(seeded_generator, torch.float32)
+    for op in (lambda x, r: ops.roi_align(x, r, (3, 4), spatial_scale=0.5, sampling_ratio=-1),
+               lambda x, r: ops.roi_pool(x, r, (3, 4), spatial_scale=0.5)):
+        xc = x.cuda().requires_grad_(True)
+        xx = x.clone().requires_grad_(True)
+        out_c, out = op(xc, rois.cuda()), op(xx, rois)
+        torch.testing.assert_close(out_c.cpu(), out, atol=1e-5, rtol=1e-5)
+        out_c.sum().backward()
+        out.sum().backward()
+        torch.testing.assert_close(xc.grad.cpu(), xx.grad, atol=1e-5, rtol=1e-5)
