@@ -18,6 +18,7 @@ __all__ = [
     "nms", "batched_nms", "box_convert", "box_area", "clip_boxes_to_image", "remove_small_boxes", "masks_to_boxes",
     "box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
     "distance_box_iou_loss", "complete_box_iou_loss", "roi_align", "roi_pool",
+    "MultiScaleRoIAlign", "sigmoid_focal_loss", "stochastic_depth", "drop_block2d", "StochasticDepth", "DropBlock2d",
 ]
 
 
@@ -1102,3 +1103,186 @@ def roi_pool(input: torch.Tensor, boxes, output_size, spatial_scale: float = 1.0
     x = _roi_input(input, "roi_pool")
     ph, pw = _output_size(output_size)
     return _roi_pool_op(x, _rois(x, boxes, "roi_pool"), float(spatial_scale), ph, pw).to(input.dtype)
+
+
+class MultiScaleRoIAlign(torch.nn.Module):
+    """RoI Align over a feature pyramid (FPN): each box is pooled from the level that suits its
+    size (torchvision's ``MultiScaleRoIAlign``: level ``floor(4 + log2(sqrt(area) / 224))``
+    clamped to the available levels; scales inferred from the feature and image sizes).
+
+    Args:
+        featmap_names: keys of the feature dict to pool from, finest first.
+        output_size: ``int`` or ``(height, width)``.
+        sampling_ratio: as in :func:`roi_align`.
+        canonical_scale, canonical_level: the box size that maps to ``canonical_level``.
+
+    Call with ``(features: dict[str, Tensor], boxes: list[Tensor (L_i, 4)], image_shapes:
+    list[(height, width)])``; returns ``(sum L_i, C, output_height, output_width)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import MultiScaleRoIAlign
+        >>> pool = MultiScaleRoIAlign(["p2", "p3"], output_size=3, sampling_ratio=2)
+        >>> features = {"p2": torch.rand(1, 8, 64, 64), "p3": torch.rand(1, 8, 32, 32)}
+        >>> pool(features, [torch.tensor([[0.0, 0, 100, 100], [10, 10, 200, 150]])], [(256, 256)]).shape
+        torch.Size([2, 8, 3, 3])
+    """
+
+    def __init__(self, featmap_names: list[str], output_size, sampling_ratio: int, *, canonical_scale: int = 224,
+                 canonical_level: int = 4):
+        super().__init__()
+        self.featmap_names = list(featmap_names)
+        self.output_size = _output_size(output_size)
+        self.sampling_ratio = int(sampling_ratio)
+        self.canonical_scale = canonical_scale
+        self.canonical_level = canonical_level
+
+    @staticmethod
+    def _infer_scale(feature: torch.Tensor, original_size: tuple[int, int]) -> float:
+        scales = [2.0 ** round(math.log2(s / o)) for s, o in zip(feature.shape[-2:], original_size)]
+        if scales[0] != scales[1]:
+            raise ValueError(f"MultiScaleRoIAlign: feature {tuple(feature.shape[-2:])} and image {original_size} "
+                             "give different scales for height and width")
+        return scales[0]
+
+    def forward(self, x: dict[str, torch.Tensor], boxes: list[torch.Tensor],
+                image_shapes: list[tuple[int, int]]) -> torch.Tensor:
+        missing = [name for name in self.featmap_names if name not in x]
+        if missing:
+            raise KeyError(f"MultiScaleRoIAlign: features {missing} not in the input dict (has {list(x)})")
+        features = [x[name] for name in self.featmap_names]
+        if not image_shapes:
+            raise ValueError("MultiScaleRoIAlign: image_shapes is empty")
+        original = (max(s[0] for s in image_shapes), max(s[1] for s in image_shapes))
+        scales = [self._infer_scale(f, original) for f in features]
+        rois = _rois(features[0], boxes, "MultiScaleRoIAlign")
+        if len(features) == 1:
+            return roi_align(features[0], rois, self.output_size, scales[0], self.sampling_ratio)
+        k_min, k_max = -math.log2(scales[0]), -math.log2(scales[-1])
+        size = torch.sqrt(box_area(rois[:, 1:]))
+        levels = torch.floor(self.canonical_level + torch.log2(size / self.canonical_scale) + 1e-6)
+        levels = (levels.clamp(min=k_min, max=k_max) - k_min).to(torch.int64)
+        first = features[0]
+        result = first.new_zeros((rois.shape[0], first.shape[1], *self.output_size))
+        for level, (feature, scale) in enumerate(zip(features, scales)):
+            index = torch.where(levels == level)[0]
+            result[index] = roi_align(feature, rois[index], self.output_size, scale, self.sampling_ratio).to(
+                result.dtype)
+        return result
+
+
+# --- losses and regularisers (pure torch) -----------------------------------------------------
+
+
+def sigmoid_focal_loss(inputs: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25, gamma: float = 2,
+                       reduction: str = "none") -> torch.Tensor:
+    """Focal loss (RetinaNet) on logits: ``alpha_t * (1 - p_t) ** gamma * BCE``; ``alpha=-1``
+    turns the class weighting off. torchvision's semantics.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import sigmoid_focal_loss
+        >>> sigmoid_focal_loss(torch.tensor([0.0, 4.0]), torch.tensor([1.0, 1.0])).round(decimals=5)
+        tensor([0.0433, 0.0000])
+    """
+    if not 0 <= alpha <= 1 and alpha != -1:
+        raise ValueError(f"alpha must be in [0, 1] or -1 (no weighting), got {alpha}")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    p = torch.sigmoid(inputs)
+    ce_loss = torch.nn.functional.binary_cross_entropy_with_logits(inputs, targets, reduction="none")
+    p_t = p * targets + (1 - p) * (1 - targets)
+    loss = ce_loss * (1 - p_t) ** gamma
+    if alpha >= 0:
+        loss = (alpha * targets + (1 - alpha) * (1 - targets)) * loss
+    if reduction == "mean":
+        return loss.mean()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def _check_probability(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"drop probability must be between 0 and 1, got {p}")
+
+
+def stochastic_depth(input: torch.Tensor, p: float, mode: str, training: bool = True) -> torch.Tensor:
+    """Stochastic depth (drop path): zero the whole input (``mode="batch"``) or each sample
+    (``mode="row"``) with probability ``p`` and scale the survivors by ``1 / (1 - p)``.
+    The identity when not ``training`` or ``p == 0``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import stochastic_depth
+        >>> stochastic_depth(torch.ones(2, 3), p=0.5, mode="row", training=False)
+        tensor([[1., 1., 1.],
+                [1., 1., 1.]])
+    """
+    _check_probability(p)
+    if mode not in ("batch", "row"):
+        raise ValueError(f"mode must be 'batch' or 'row', got {mode!r}")
+    if not training or p == 0.0:
+        return input
+    survival = 1.0 - p
+    size = [input.shape[0]] + [1] * (input.ndim - 1) if mode == "row" else [1] * input.ndim
+    noise = torch.empty(size, dtype=input.dtype, device=input.device).bernoulli_(survival)
+    if survival > 0.0:
+        noise.div_(survival)
+    return input * noise
+
+
+def drop_block2d(input: torch.Tensor, p: float, block_size: int, inplace: bool = False, eps: float = 1e-6,
+                 training: bool = True) -> torch.Tensor:
+    """DropBlock: zero ``block_size`` x ``block_size`` squares of ``(N, C, H, W)`` features
+    (about a fraction ``p`` of the pixels) and rescale the rest; torchvision's semantics
+    (odd ``block_size``, capped at the feature size). The identity when not ``training`` or ``p == 0``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.ops import drop_block2d
+        >>> drop_block2d(torch.ones(1, 1, 5, 5), p=0.3, block_size=3, training=False).sum()
+        tensor(25.)
+    """
+    _check_probability(p)
+    if input.ndim != 4:
+        raise ValueError(f"drop_block2d: input must be an (N, C, H, W) tensor, got {input.ndim} dimensions")
+    if not training or p == 0.0:
+        return input
+    n, c, h, w = input.shape
+    block_size = min(block_size, w, h)
+    if block_size % 2 == 0:
+        raise ValueError(f"drop_block2d: block_size must be odd, got {block_size}")
+    gamma = p * h * w / (block_size**2 * ((h - block_size + 1) * (w - block_size + 1)))
+    noise = torch.empty((n, c, h - block_size + 1, w - block_size + 1), dtype=input.dtype, device=input.device)
+    noise.bernoulli_(gamma)
+    noise = torch.nn.functional.pad(noise, [block_size // 2] * 4, value=0)
+    noise = torch.nn.functional.max_pool2d(noise, stride=(1, 1), kernel_size=(block_size, block_size),
+                                           padding=block_size // 2)
+    noise = 1 - noise
+    scale = noise.numel() / (eps + noise.sum())
+    if inplace:
+        return input.mul_(noise).mul_(scale)
+    return input * noise * scale
+
+
+class StochasticDepth(torch.nn.Module):
+    """Module form of :func:`stochastic_depth` (active in training mode)."""
+
+    def __init__(self, p: float, mode: str):
+        super().__init__()
+        _check_probability(p)
+        self.p, self.mode = p, mode
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return stochastic_depth(input, self.p, self.mode, self.training)
+
+
+class DropBlock2d(torch.nn.Module):
+    """Module form of :func:`drop_block2d` (active in training mode)."""
+
+    def __init__(self, p: float, block_size: int, inplace: bool = False, eps: float = 1e-6):
+        super().__init__()
+        _check_probability(p)
+        self.p, self.block_size, self.inplace, self.eps = p, block_size, inplace, eps
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return drop_block2d(input, self.p, self.block_size, self.inplace, self.eps, self.training)

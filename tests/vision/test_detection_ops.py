@@ -324,3 +324,71 @@ def test_roi_ops_cuda_match_cpu(seeded_generator):
         out_c.sum().backward()
         out.sum().backward()
         torch.testing.assert_close(xc.grad.cpu(), xx.grad, atol=1e-5, rtol=1e-5)
+
+
+def test_multiscale_roi_align_pools_each_box_from_its_level(seeded_generator):
+    feats = {"p2": torch.rand(1, 3, 64, 64, generator=seeded_generator),
+             "p3": torch.rand(1, 3, 32, 32, generator=seeded_generator),
+             "p4": torch.rand(1, 3, 16, 16, generator=seeded_generator)}
+    # sqrt(area) 20 -> level floor(4 + log2(20/224)) = 0 -> clamped to k_min 2 (p2); 224 -> 4 (p4); 112 -> 3.
+    boxes = [torch.tensor([[0.0, 0, 20, 20], [10, 10, 234, 234], [5, 5, 117, 117]])]
+    pool = ops.MultiScaleRoIAlign(["p2", "p3", "p4"], output_size=2, sampling_ratio=2)
+    out = pool(feats, boxes, [(256, 256)])
+    for row, (name, scale) in enumerate((("p2", 0.25), ("p4", 1 / 16), ("p3", 0.125))):
+        want = ops.roi_align(feats[name], [boxes[0][row:row + 1]], 2, spatial_scale=scale, sampling_ratio=2)
+        torch.testing.assert_close(out[row:row + 1], want)
+    single = ops.MultiScaleRoIAlign(["p3"], 2, 2)(feats, boxes, [(256, 256)])
+    torch.testing.assert_close(single, ops.roi_align(feats["p3"], boxes, 2, spatial_scale=0.125, sampling_ratio=2))
+    with pytest.raises(KeyError, match=r"features \['p5'\] not in the input dict"):
+        ops.MultiScaleRoIAlign(["p5"], 2, 2)(feats, boxes, [(256, 256)])
+
+
+def test_sigmoid_focal_loss_formula(seeded_generator):
+    x = torch.randn(40, generator=seeded_generator, dtype=torch.float64)
+    t = (torch.rand(40, generator=seeded_generator) < 0.5).double()
+    p = torch.sigmoid(x)
+    bce = -(t * torch.log(p) + (1 - t) * torch.log(1 - p))
+    p_t = torch.where(t == 1, p, 1 - p)
+    alpha_t = torch.where(t == 1, 0.25, 0.75)
+    torch.testing.assert_close(ops.sigmoid_focal_loss(x, t), alpha_t * (1 - p_t) ** 2 * bce)
+    torch.testing.assert_close(ops.sigmoid_focal_loss(x, t, alpha=-1, gamma=0, reduction="sum"), bce.sum())
+    torch.testing.assert_close(ops.sigmoid_focal_loss(x, t, reduction="mean"), (alpha_t * (1 - p_t) ** 2 * bce).mean())
+    with pytest.raises(ValueError, match="alpha must be in"):
+        ops.sigmoid_focal_loss(x, t, alpha=2)
+
+
+def test_stochastic_depth():
+    x = torch.ones(2000, 3)
+    assert ops.stochastic_depth(x, 0.3, "row", training=False) is x
+    assert ops.stochastic_depth(x, 0.0, "row") is x
+    out = ops.stochastic_depth(x, 0.3, "row")
+    kept = out[:, 0] != 0
+    assert torch.all(out[kept] == 1 / 0.7) and torch.all(out[~kept] == 0)
+    assert 0.6 < kept.float().mean() < 0.8
+    batch = ops.stochastic_depth(x, 0.5, "batch")
+    assert batch.unique().numel() == 1
+    assert torch.all(ops.stochastic_depth(x, 1.0, "row") == 0)
+    with pytest.raises(ValueError, match="mode must be 'batch' or 'row'"):
+        ops.stochastic_depth(x, 0.5, "col")
+    with pytest.raises(ValueError, match="drop probability must be between 0 and 1"):
+        ops.StochasticDepth(1.5, "row")
+
+
+def test_drop_block2d():
+    x = torch.ones(4, 2, 15, 15)
+    assert ops.drop_block2d(x, 0.2, 3, training=False) is x
+    out = ops.drop_block2d(x, 0.2, 3)
+    dropped = out == 0
+    assert dropped.any() and not dropped.all()
+    # survivors share one scale: numel / kept count
+    assert torch.allclose(out[~dropped], torch.tensor(x.numel() / (~dropped).sum().item()), rtol=1e-4)
+    # the dropped pixels are exactly the union of fully dropped 3 x 3 windows inside the map
+    full = -torch.nn.functional.max_pool2d(-dropped.float(), 3, stride=1)  # window centres, (13, 13)
+    covered = torch.nn.functional.max_pool2d(torch.nn.functional.pad(full, [1] * 4), 3, stride=1, padding=1)
+    assert torch.equal(covered.bool(), dropped)
+    module = ops.DropBlock2d(0.2, 3).eval()
+    assert module(x) is x
+    with pytest.raises(ValueError, match="block_size must be odd"):
+        ops.drop_block2d(x, 0.2, 4)
+    with pytest.raises(ValueError, match=r"input must be an \(N, C, H, W\) tensor"):
+        ops.drop_block2d(x[0], 0.2, 3)
