@@ -7,9 +7,21 @@ with ``TRIPTYCH_CUDA=auto`` (the default) when torch is a CUDA build and a toolk
 ``TRIPTYCH_NO_BUILD=1`` skips the extension (the pure-torch fallbacks are used);
 ``TRIPTYCH_SANITIZE=1`` builds it with AddressSanitizer and UndefinedBehaviorSanitizer
 (``make sanitize`` does so in a copy of the tree).
+
+``TRIPTYCH_JPEG=auto|1|0`` builds the JPEG decoder (``core/csrc/vision/decode_jpeg.cpp``) against
+libjpeg-turbo >= 2.1 (for ``jpeg_crop_scanline`` / ``jpeg_skip_scanlines``): ``auto`` (the
+default) when its headers and static ``libjpeg.a`` are found and link into a shared object,
+``1`` fails the build otherwise, ``0`` leaves it out (``triptych.vision.io`` then decodes
+JPEGs with Pillow). ``TRIPTYCH_JPEG_ROOT`` adds a prefix to search (``<root>/include``,
+``<root>/lib``). The library is linked statically, with its symbols kept private, so an
+installed wheel needs no system libjpeg and cannot bind to another copy (Pillow's) at run time.
 """
 
 import os
+import re
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from setuptools import setup
@@ -50,6 +62,87 @@ def cuda_wanted(torch_module):
     return torch_module.version.cuda is not None and CUDA_HOME is not None
 
 
+JPEG_SOURCES = ("decode_jpeg.cpp", "decode_jpeg_errors.cpp")
+# libjpeg-turbo 2.1 decodes crops at any scale without the 1.5/2.0 skip/crop bugs.
+JPEG_MIN_TURBO_VERSION = 2001000
+SYSTEM_INCLUDE_DIRS = {"/usr/include", "/usr/local/include",
+                       *(f"/usr/include/{os.uname().machine}-linux-gnu" for _ in [0] if hasattr(os, "uname"))}
+
+
+def _jpeg_candidates():
+    roots = [os.environ["TRIPTYCH_JPEG_ROOT"]] if os.environ.get("TRIPTYCH_JPEG_ROOT") else []
+    roots += [sys.prefix, "/usr/local", "/usr"]
+    multiarch = [f"{os.uname().machine}-linux-gnu"] if hasattr(os, "uname") else []
+    for root in roots:
+        includes = [Path(root, "include")] + [Path(root, "include", m) for m in multiarch]
+        libs = [Path(root, d) for d in ("lib", "lib64", *(f"lib/{m}" for m in multiarch))]
+        yield includes, libs
+
+
+def find_libjpeg_turbo():
+    """(include dirs, static library) of a usable libjpeg-turbo, or (None, reason)."""
+    reasons = []
+    for includes, libs in _jpeg_candidates():
+        header = next((d for d in includes if (d / "jpeglib.h").is_file()), None)
+        config = next((d / "jconfig.h" for d in includes if (d / "jconfig.h").is_file()), None)
+        archive = next((d / "libjpeg.a" for d in libs if (d / "libjpeg.a").is_file()), None)
+        if header is None or config is None or archive is None:
+            continue
+        found = re.search(r"LIBJPEG_TURBO_VERSION_NUMBER\s+(\d+)", config.read_text(errors="replace"))
+        if not found or int(found.group(1)) < JPEG_MIN_TURBO_VERSION:
+            reasons.append(f"{config}: not libjpeg-turbo >= 2.1")
+            continue
+        # The compiler's own directories stay implicit: -I/usr/include breaks #include_next.
+        include_dirs = sorted({str(header), str(config.parent)} - SYSTEM_INCLUDE_DIRS)
+        problem = _link_check(include_dirs, archive)
+        if problem:
+            reasons.append(problem)
+            continue
+        return include_dirs, str(archive)
+    return None, "; ".join(reasons) or "jpeglib.h, jconfig.h and libjpeg.a not found"
+
+
+def _link_check(include_dirs: list[str], archive: Path) -> str | None:
+    """Link a shared object from the archive the way _C is linked; None if it works.
+
+    Debian's libjpeg.a is not compiled with -fPIC. It still links into a shared object once
+    its symbols are made local (``--exclude-libs``) and jerror.o, the one object that
+    references glibc data (``stderr``) directly, is replaced by decode_jpeg_errors.cpp.
+    """
+    probe = ('#include <cstdio>\n#include <jpeglib.h>\n'
+             'extern "C" int triptych_probe() { jpeg_decompress_struct c; jpeg_error_mgr e;'
+             ' c.err = jpeg_std_error(&e); jpeg_create_decompress(&c); jpeg_destroy_decompress(&c);'
+             ' return (int)sizeof(&jpeg_crop_scanline) + (int)sizeof(&jpeg_skip_scanlines)'
+             ' + (int)sizeof(&jpeg_read_scanlines) + (int)sizeof(&jpeg_start_decompress); }\n')
+    errors = ROOT / "core" / "csrc" / "vision" / "decode_jpeg_errors.cpp"
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp, "probe.cpp")
+        source.write_text(probe)
+        command = [os.environ.get("CXX", "c++"), "-shared", "-fPIC", *(f"-I{d}" for d in include_dirs),
+                   str(source), str(errors), str(archive), f"-Wl,--exclude-libs,{archive.name}",
+                   "-o", str(Path(tmp, "probe.so"))]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{archive}: link check could not run ({exc})"
+    if done.returncode != 0:
+        return f"{archive}: does not link into a shared object: {done.stderr.strip()[-400:]}"
+    return None
+
+
+def jpeg_wanted() -> tuple[list[str], str] | None:
+    mode = os.environ.get("TRIPTYCH_JPEG", "auto").lower()
+    if mode in ("0", "false", "no"):
+        return None
+    include, archive = find_libjpeg_turbo()
+    if include is None:
+        if mode in ("1", "true", "yes"):
+            raise SystemExit(f"setup.py: TRIPTYCH_JPEG=1 but no usable libjpeg-turbo: {archive}")
+        print(f"setup.py: building without the JPEG decoder ({archive})", file=sys.stderr)
+        return None
+    return include, archive
+
+
 def extensions():
     if os.environ.get("TRIPTYCH_NO_BUILD") == "1":
         return [], {}
@@ -57,7 +150,9 @@ def extensions():
     from torch.utils.cpp_extension import BuildExtension, CppExtension, CUDAExtension
 
     csrc = ROOT / "core" / "csrc"
-    sources = sorted(str(p.relative_to(ROOT)) for p in csrc.rglob("*.cpp"))
+    jpeg = jpeg_wanted()
+    sources = sorted(str(p.relative_to(ROOT)) for p in csrc.rglob("*.cpp")
+                     if jpeg is not None or p.name not in JPEG_SOURCES)
     with_cuda = cuda_wanted(torch)
     macros = [("TORCH_TARGET_VERSION", TORCH_TARGET_VERSION), ("Py_LIMITED_API", PY_LIMITED_API)]
     cxx_flags = ["-O3", "-std=c++17", "-fdiagnostics-color=always"]
@@ -66,6 +161,12 @@ def extensions():
         sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
         cxx_flags = ["-O1", "-g", "-std=c++17", *sanitize]
         link_flags = sanitize
+    include_dirs, extra_objects = [str(csrc)], []
+    if jpeg is not None:
+        include_dirs += jpeg[0]
+        extra_objects.append(jpeg[1])
+        # The archive's symbols stay local to _C: no clash with another libjpeg in the process.
+        link_flags = [*link_flags, f"-Wl,--exclude-libs,{Path(jpeg[1]).name}"]
     extra = {"cxx": cxx_flags}
     kind = CppExtension
     if with_cuda:
@@ -84,7 +185,8 @@ def extensions():
     ext = kind(
         "triptych._C",
         sources,
-        include_dirs=[str(csrc)],
+        include_dirs=include_dirs,
+        extra_objects=extra_objects,
         define_macros=macros,
         extra_compile_args=extra,
         extra_link_args=link_flags,

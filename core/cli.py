@@ -26,12 +26,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SUBCOMMANDS = {
     "info": "triptych.info:add_parser",
     "datasets": "triptych.datasets.cli:add_parser",
+    "models": "triptych.models.cli:add_parser",
 }
-try:  # the models subcommand, once triptych.models has one
-    if importlib.util.find_spec("triptych.models.cli") is not None:
-        SUBCOMMANDS["models"] = "triptych.models.cli:add_parser"
-except ImportError:  # no triptych.models package yet
-    pass
 
 
 class UsageError(Exception):

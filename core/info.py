@@ -74,8 +74,17 @@ def collect() -> dict:
         "compiled_cuda": [s.name for s in ops if s.compiled_cuda],
         "fallback": [s.name for s in ops if s.fell_back],
         "domains": domains,
+        "jpeg_decoder": _jpeg_decoder(),
         "default_device": _default_device()[0],
     }
+
+
+def _jpeg_decoder() -> str:
+    """What reads JPEGs: the libjpeg-turbo decoder in ``_C`` (``TRIPTYCH_JPEG``) or Pillow."""
+    try:
+        return importlib.import_module("triptych.vision.io").jpeg_decoder()
+    except ImportError as exc:
+        return f"unavailable ({exc})"
 
 
 def format_info(info: dict) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -75,18 +75,3 @@ class Registry:
 MODELS = Registry("model")
 DATASETS = Registry("dataset")
 WEIGHTS = Registry("weights")
-
-
-def register_model(name: str | None = None) -> Callable:
-    """Decorator registering a model builder: ``@register_model("resnet18")``."""
-    return MODELS.register(name)
-
-
-def list_models(pattern: str = "*") -> list[str]:
-    """Names of registered model builders matching ``pattern``."""
-    return MODELS.names(pattern)
-
-
-def get_model(name: str, **kwargs: Any) -> Any:
-    """Build the model registered as ``name`` with ``kwargs`` (e.g. ``weights=...``)."""
-    return MODELS.get(name)(**kwargs)

@@ -6,6 +6,8 @@
   :func:`dataset_info`, :func:`download_dataset`, :func:`verify_dataset`;
 * :class:`Dataset` — the base of dataset classes (root, split, transforms, download, ``repr``);
 * :func:`download_once` — one download per node under torchrun;
+* :class:`ShardWriter`, :class:`StreamingDataset`, :class:`StreamingDataLoader` — tar shards
+  streamed under torchrun, resumable at any step and world size;
 * the ``triptych`` command (``triptych datasets --help``).
 
 Environment: ``TRIPTYCH_HOME`` (cache root), ``TRIPTYCH_OFFLINE=1`` (no network),
@@ -41,6 +43,9 @@ __all__ = [
     "ExtractionError",
     "OfflineError",
     "Resource",
+    "ShardWriter",
+    "StreamingDataLoader",
+    "StreamingDataset",
     "UnsafeArchiveError",
     "archive_format",
     "dataset_info",
@@ -52,6 +57,7 @@ __all__ = [
     "extract",
     "is_verified",
     "list_datasets",
+    "read_index",
     "register_dataset",
     "register_dataset_class",
     "remove_dataset",
@@ -60,7 +66,16 @@ __all__ = [
 ]
 
 
+_LAZY = {  # these import torch or numpy: loaded on first use, so the CLI starts without them
+    "Dataset": "triptych.datasets.base",
+    "ShardWriter": "triptych.datasets.shards",
+    "read_index": "triptych.datasets.shards",
+    "StreamingDataLoader": "triptych.datasets.streaming",
+    "StreamingDataset": "triptych.datasets.streaming",
+}
+
+
 def __getattr__(name: str) -> Any:
-    if name == "Dataset":  # imports torch: loaded on first use, so the CLI starts without it
-        return importlib.import_module("triptych.datasets.base").Dataset
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'triptych.datasets' has no attribute {name!r}")

@@ -15,6 +15,7 @@ from triptych import paths
 from ._files import CHUNK_SIZE, _Progress
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256_PREFIX = re.compile(r"^[0-9a-f]{8,64}$")
 
 
 def sha256_file(path: str | os.PathLike, *, progress: bool = False) -> str:
@@ -42,6 +43,9 @@ def is_verified(path: str | os.PathLike, sha256: str, size: int | None = None, *
                 rehash: bool = False) -> bool:
     """Whether ``path`` is a file with this sha256 (and size).
 
+    ``sha256`` may be a published prefix (see :func:`check_sha256`): the file's digest must
+    start with it.
+
     The answer is remembered in a sidecar ``.<name>.verified`` keyed on size, mtime and inode,
     so the file is hashed once, not on every call; ``rehash=True`` hashes it regardless.
     """
@@ -57,7 +61,7 @@ def is_verified(path: str | os.PathLike, sha256: str, size: int | None = None, *
         with contextlib.suppress(OSError):
             if sidecar.read_text().strip() == _stamp(sha256, st):
                 return True
-    if sha256_file(path) != sha256:
+    if not sha256_file(path).startswith(sha256):
         with contextlib.suppress(OSError):
             sidecar.unlink()
         return False
@@ -89,10 +93,15 @@ def _remember_verified(path: Path, sha256: str) -> None:
         paths.write_atomic(_sidecar(path), (_stamp(sha256, path.stat()) + "\n").encode())
 
 
-def check_sha256(value: str) -> str:
-    """``value`` lower-cased, or ValueError unless it is 64 hex digits."""
-    if not isinstance(value, str) or not _SHA256.match(value.strip().lower()):
-        raise ValueError(f"sha256 must be 64 hex digits, got {value!r}")
+def check_sha256(value: str, *, prefix: bool = False) -> str:
+    """``value`` lower-cased, or ValueError unless it is 64 hex digits.
+
+    ``prefix=True`` also takes the first 8 to 64 digits, for publishers that give only a prefix
+    (torchvision's checkpoint names carry the first 8): weaker, so never the default.
+    """
+    pattern, wanted = (_SHA256_PREFIX, "8 to 64") if prefix else (_SHA256, "64")
+    if not isinstance(value, str) or not pattern.match(value.strip().lower()):
+        raise ValueError(f"sha256 must be {wanted} hex digits, got {value!r}")
     return value.strip().lower()
 
 

@@ -8,6 +8,7 @@
     triptych datasets verify NAME... [--root DIR] [--split SPLIT] [--json]
     triptych datasets path NAME [--root DIR]
     triptych datasets rm NAME... [--root DIR] [--json]
+    triptych datasets shard NAME --out DIR [--root DIR] [--split SPLIT] [--samples-per-shard N]
 
 Exit codes: 0 ok, 1 a dataset failed (the message says why and what to try), 2 usage.
 Nothing here imports torch: listing and paths start at once.
@@ -87,6 +88,17 @@ def add_parser(subparsers) -> None:
     root_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_rm)
+
+    p = sub.add_parser("shard", help="write a dataset as tar shards for StreamingDataset",
+                       description="Write a downloaded dataset (read by its class) as tar shards "
+                                   "in the webdataset layout, plus index.json "
+                                   "(see docs/distributed.md).")
+    p.add_argument("name", metavar="NAME")
+    root_option(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the shards")
+    p.add_argument("--split", default="train", help="which split (default: train)")
+    p.add_argument("--samples-per-shard", type=int, metavar="N", help="samples per shard")
+    p.set_defaults(func=_shard)
 
 
 def _known(names: list[str]) -> list[str]:
@@ -256,4 +268,18 @@ def _rm(args) -> int:
                 print(f"{name}: removed {folder} ({_size(freed)})")
     if args.json:
         print(json.dumps(results, indent=2))
+    return EXIT_OK
+
+
+def _shard(args) -> int:
+    from triptych.datasets.shards import shard_dataset
+
+    try:
+        index = shard_dataset(_known([args.name])[0], args.root, args.out, split=args.split,
+                              samples_per_shard=args.samples_per_shard)
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.name}: {index['num_samples']} samples in {len(index['shards'])} shards "
+          f"in {args.out}")
     return EXIT_OK

@@ -90,6 +90,7 @@ def download(
     max_backoff: float = 60.0,
     mirror_path: str | None = None,
     max_size: int | None = None,
+    sha256_is_prefix: bool = False,
 ) -> Path:
     """Download a file, verify its sha256 (and size), and return its path.
 
@@ -110,6 +111,8 @@ def download(
         max_size: when ``size`` is unknown, the most bytes to accept before giving up (an
             endless or wrong response); default: 90% of the free space in ``dest_dir``.
             With ``size`` given, ``size`` is the cap.
+        sha256_is_prefix: ``sha256`` is only the first 8-64 hex digits that the publisher
+            gives (torchvision's checkpoints); the file's sha256 must start with them.
 
     Returns:
         ``Path`` of the verified file, ``dest_dir / filename``.
@@ -136,7 +139,7 @@ def download(
     for url in url_list:
         if urlsplit(url).scheme.lower() not in ("http", "https", "file"):
             raise ValueError(f"unsupported URL {url!r}: use http, https or file")
-    sha256 = check_sha256(sha256)
+    sha256 = check_sha256(sha256, prefix=sha256_is_prefix)
     name = filename or filename_from_url(url_list[0])
     check_filename(name)
     for option, value in (("size", size), ("max_size", max_size)):
@@ -250,7 +253,7 @@ def _fetch(sources, target: Path, *, sha256, size, max_size, progress, timeout, 
                             bar.set(0)
                         break
                     digest = part.hexdigest()
-                    if digest == sha256 and (size is None or part.size == size):
+                    if digest.startswith(sha256) and (size is None or part.size == size):
                         try:
                             part.publish(target)
                         except OSError as exc:

@@ -1,9 +1,33 @@
-"""Shared pytest setup: the ``cuda`` marker skips without a GPU."""
+"""Shared pytest setup: the ``cuda`` marker skips without a GPU; no test reaches the internet."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+
 import pytest
 import torch
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only_connect(sock, address):
+    """Tests talk to the loopback server only: any other address is a test bug, said at once."""
+    host = address[0] if isinstance(address, tuple) else None
+    if host is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            raise OSError(f"tests must not reach the network: connect to {address!r} refused "
+                          "(tests/conftest.py); serve the file from the loopback_server fixture")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only_connect)
 
 
 def pytest_collection_modifyitems(config, items):

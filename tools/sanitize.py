@@ -23,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "sanitize"
-TESTS = ["tests/test_ops.py", "tests/test_op_conformance.py", "tests/vision/test_vision_ops.py"]
+TESTS = ["tests/test_ops.py", "tests/test_op_conformance.py", "tests/vision/test_vision_ops.py",
+         "tests/vision/test_decode_jpeg.py"]  # the JPEG decoder, its fuzz test included
 # Folders mapped to import names by setup.py's PACKAGE_DIRS; the copy links them under core/
 # so that the copied ``core`` folder *is* the ``triptych`` package.
 DOMAINS = ("vision", "audio", "text", "datasets")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("datasets", "io", "ops", "tensors", "transforms", "utils")
+_SUBMODULES = ("datasets", "io", "models", "ops", "tensors", "transforms", "utils")
 
 
 def __getattr__(name: str) -> Any:

@@ -1,20 +1,21 @@
-"""Image files <-> tensors: decode and encode through Pillow, with as few copies as possible.
+"""Image files <-> tensors, with as few copies as possible.
 
 :func:`decode_image` and :func:`read_image` return a ``(C, H, W)`` tensor: uint8, or uint16 for
 16-bit images read with ``mode="UNCHANGED"``. JPEG, PNG (8 and 16 bit), WebP, GIF (first
-frame), BMP and TIFF are read.
+frame), BMP and TIFF are read. JPEGs go through the libjpeg-turbo decoder compiled into
+``triptych._C`` where it was built (:func:`jpeg_decoder` says which; :func:`decode_jpeg` decodes
+batches on threads, :class:`EncodedImage` only the part of an image a crop needs), everything
+else through Pillow.
 
-**Memory layout.** Pillow keeps pixels in its own image memory (4 bytes per RGB pixel). The
-decoded pixels reach the tensor in the cheapest way we measured (``benchmarks/bench_decode.py``):
-
-* RGB: Pillow's packer writes packed 3-byte pixels straight into the tensor's memory (one pass,
-  where ``np.asarray(img.convert("RGB"))`` makes two or three). The result is the
-  ``(3, H, W)`` *view* of that ``(H, W, 3)`` buffer — ``permute(2, 0, 1)``, strides
-  ``(1, 3W, 3)`` — so it is **not contiguous**: it is channels-last memory. Kernels such as
-  :func:`triptych.ops.normalize` read it in place; call ``.contiguous()`` only if a consumer
-  needs planar memory.
-* one channel (``L``), RGBA and 16-bit grey images: no copy at all; the tensor shares
-  Pillow's image memory through the Arrow C data interface (Pillow >= 11.2) and keeps it alive.
+**Memory layout.** An RGB result is packed 3-byte pixels written straight into the tensor —
+by libjpeg-turbo, or for Pillow's formats by Pillow's packer from its 4-byte pixels (one pass,
+where ``np.asarray(img.convert("RGB"))`` makes two or three; ``benchmarks/bench_decode.py``).
+The result is the ``(3, H, W)`` *view* of that ``(H, W, 3)`` buffer — ``permute(2, 0, 1)``,
+strides ``(1, 3W, 3)`` — so it is **not contiguous**: it is channels-last memory. Kernels such
+as :func:`triptych.ops.normalize` read it in place; call ``.contiguous()`` only if a consumer
+needs planar memory. One channel (``L``), RGBA and 16-bit grey images decoded by Pillow are not
+copied at all: the tensor shares Pillow's image memory through the Arrow C data interface
+(Pillow >= 11.2) and keeps it alive.
 
 **Safety.** Images with more than :data:`MAX_IMAGE_PIXELS` pixels (read from the header,
 before any pixel is decoded) and truncated or corrupt files raise :class:`ImageDecodeError`,
@@ -31,6 +32,7 @@ import os
 import struct
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 
 import numpy as np
@@ -38,6 +40,7 @@ import torch
 
 from triptych.paths import write_atomic
 
+from . import _jpeg
 from ._pil import pil_modules
 
 Image, ImageFile, ImageOps = pil_modules("Image", "ImageFile", "ImageOps")
@@ -48,6 +51,8 @@ __all__ = [
     "ImageReadMode",
     "EncodedImage",
     "decode_image",
+    "decode_jpeg",
+    "jpeg_decoder",
     "read_image",
     "encode_jpeg",
     "encode_png",
@@ -187,6 +192,97 @@ def read_image(
     return _decode(data, repr(name), mode, size_hint, bool(apply_exif_orientation))
 
 
+def decode_jpeg(
+    input: torch.Tensor | bytes | Sequence[torch.Tensor | bytes],
+    *,
+    mode: str | ImageReadMode = "UNCHANGED",
+    device: str | torch.device = "cpu",
+    apply_exif_orientation: bool = False,
+    num_threads: int | None = None,
+) -> torch.Tensor | list[torch.Tensor]:
+    """Decode JPEG files into ``(C, H, W)`` uint8 tensors, as :func:`torchvision.io.decode_jpeg`.
+
+    A list is decoded on a pool of ``num_threads`` threads (the compiled decoder runs without
+    the GIL), for decoding batches in the main process.
+
+    Args:
+        input: the file's bytes as a 1-D uint8 tensor (what ``torchvision.io.read_file``
+            gives) or a ``bytes``-like object; or a list of them.
+        mode: ``"UNCHANGED"`` (default, as torchvision: 1 channel for grey files, 3 for
+            colour; CMYK files become RGB), ``"GRAY"`` or ``"RGB"``.
+        device: where the results go. Decoding runs on the CPU; other devices get a copy.
+        apply_exif_orientation: rotate/flip as the EXIF orientation tag says.
+        num_threads: threads for a list (default ``torch.get_num_threads()``; 1 decodes in the
+            calling thread). Ignored for a single input.
+
+    Returns:
+        ``(C, H, W)`` uint8 tensor, or a list of them for a list input. Like
+        :func:`decode_image`, a 3-channel result is a channels-last view (contiguous after
+        ``.permute(1, 2, 0)``). With the compiled decoder (:func:`jpeg_decoder`) the pixels
+        are libjpeg-turbo's (islow IDCT, fancy upsampling), as Pillow's and torchvision's.
+
+    Raises:
+        ImageDecodeError: not a JPEG, truncated or corrupt (libjpeg's warnings count as errors),
+            or more than :data:`MAX_IMAGE_PIXELS` pixels; the message names the input
+            (``input[i]`` in a list).
+
+    Example:
+        >>> data = encode_jpeg(torch.full((3, 16, 24), 200, dtype=torch.uint8))
+        >>> decode_jpeg(data).shape
+        torch.Size([3, 16, 24])
+        >>> [image.shape[0] for image in decode_jpeg([data, data], mode="GRAY", num_threads=2)]
+        [1, 1]
+    """
+    mode = _parse_mode(mode)
+    if mode not in _NATIVE_MODES:
+        raise ValueError(f"decode_jpeg: mode must be 'UNCHANGED', 'GRAY' or 'RGB', got {mode!r}")
+    device = torch.device(device)
+    apply_exif = bool(apply_exif_orientation)
+    if not isinstance(input, (list, tuple)):
+        image = _decode_one_jpeg(_jpeg_input(input, "input"), "<bytes>", mode, apply_exif)
+        return image if device.type == "cpu" else image.to(device)
+    if num_threads is None:
+        num_threads = torch.get_num_threads()
+    if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
+        raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+    items = [_jpeg_input(data, f"input[{i}]") for i, data in enumerate(input)]
+
+    def work(i: int) -> torch.Tensor:
+        return _decode_one_jpeg(items[i], f"input[{i}]", mode, apply_exif)
+
+    threads = min(num_threads, len(items))
+    if threads <= 1:
+        images = [work(i) for i in range(len(items))]
+    else:
+        with ThreadPoolExecutor(threads, thread_name_prefix="decode_jpeg") as pool:
+            images = list(pool.map(work, range(len(items))))
+    return images if device.type == "cpu" else [image.to(device) for image in images]
+
+
+def _jpeg_input(data, name: str) -> bytes | torch.Tensor:
+    """What decode_jpeg reads: for the compiled decoder a 1-D uint8 CPU tensor (no copy for a
+    CPU tensor or ``bytes``), made here in the calling thread, not on the pool; else ``bytes``."""
+    if isinstance(data, torch.Tensor):
+        if data.dtype != torch.uint8 or data.dim() != 1:
+            raise ValueError(f"decode_jpeg expects {name} to be a 1-D uint8 tensor of encoded bytes, "
+                             f"got dtype {data.dtype} and shape {tuple(data.shape)}")
+        return _jpeg.data_tensor(data) if _jpeg.AVAILABLE else _as_bytes(data)
+    data = _as_bytes(data)
+    return _jpeg.data_tensor(data) if _jpeg.AVAILABLE else data
+
+
+def _decode_one_jpeg(data: bytes | torch.Tensor, source: str, mode: str, apply_exif: bool) -> torch.Tensor:
+    if _jpeg.AVAILABLE:
+        image = _decode_jpeg_native(data, source, mode, None, apply_exif, strict=True)
+        if image is not None:
+            return image
+    data = _as_bytes(data)
+    image = _identify(data, source)
+    if image.format not in ("JPEG", "MPO"):
+        raise ImageDecodeError(source, f"not a JPEG file but {image.format} (decode_image reads it)")
+    return _decode(data, source, mode, None, apply_exif, image=image)
+
+
 def _parse_mode(mode: str | Enum) -> str:
     name = mode.name if isinstance(mode, Enum) else mode  # also torchvision's ImageReadMode
     if not isinstance(name, str):
@@ -262,7 +358,8 @@ def _identify(data: bytes, source: str) -> ImageFile.ImageFile:
             continue
         try:
             image = factory(io.BytesIO(data), "")
-        except (SyntaxError, IndexError, TypeError, struct.error) as exc:
+        except (SyntaxError, IndexError, TypeError, struct.error, OSError, EOFError, ValueError) as exc:
+            # OSError: Pillow's "Truncated File Read" for a header cut inside a segment
             failures.append(f"corrupt or truncated {fmt} ({exc})")
             continue
         _check_pixels(image, source)
@@ -274,8 +371,11 @@ def _identify(data: bytes, source: str) -> ImageFile.ImageFile:
 
 
 def _check_pixels(image: Image.Image, source: str) -> None:
+    _check_size(*image.size, source)
+
+
+def _check_size(width: int, height: int, source: str) -> None:
     limit = MAX_IMAGE_PIXELS
-    width, height = image.size
     if limit is not None and width * height > limit:
         raise ImageDecodeError(
             source,
@@ -293,6 +393,10 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
     ``share_rgb``: an RGB result views Pillow's 4-byte pixels (pixel stride 4) instead of
     being packed into 3 bytes per pixel: no copy at all, for kernels that read any strides.
     """
+    if image is None and _native_jpeg(data, mode):
+        decoded = _decode_jpeg_native(data, source, mode, size_hint, apply_exif, strict=False)
+        if decoded is not None:
+            return decoded
     fmt = "image"
     try:
         image = image or _identify(data, source)
@@ -321,6 +425,77 @@ def _decode(data: bytes, source: str, mode: str, size_hint, apply_exif: bool,
         raise ImageDecodeError(source, f"{fmt}: {reason}" if fmt != "image" else reason) from exc
     tensor = torch.from_numpy(pixels)
     return tensor.unsqueeze(0) if tensor.dim() == 2 else tensor.permute(2, 0, 1)
+
+
+# --- JPEG through the compiled libjpeg-turbo decoder ---------------------------------------
+
+# The modes the compiled decoder produces; the others (alpha modes) go through Pillow.
+_NATIVE_MODES = ("RGB", "GRAY", "UNCHANGED")
+# EXIF orientation -> (swap rows and columns first, then flip these dims of the (H, W, C) array);
+# the same images as Pillow's ImageOps.exif_transpose.
+_ORIENTATIONS = {2: (False, (1,)), 3: (False, (0, 1)), 4: (False, (0,)), 5: (True, ()),
+                 6: (True, (1,)), 7: (True, (0, 1)), 8: (True, (0,))}
+
+
+def jpeg_decoder() -> str:
+    """Which decoder reads JPEGs here: the compiled libjpeg-turbo one or Pillow (``triptych info``).
+
+    Example:
+        >>> jpeg_decoder().startswith(("libjpeg-turbo", "Pillow"))
+        True
+    """
+    if _jpeg.AVAILABLE:
+        return f"libjpeg-turbo {_jpeg.library_version()} (static, in triptych._C; crop- and scale-aware)"
+    from PIL import features
+
+    turbo = features.version("libjpeg_turbo") if features.check_feature("libjpeg_turbo") else None
+    return f"Pillow {Image.__version__}" + (f" (libjpeg-turbo {turbo})" if turbo else "")
+
+
+def _native_jpeg(data: bytes, mode: str) -> bool:
+    return _jpeg.AVAILABLE and mode in _NATIVE_MODES and data[:3] == _jpeg.MAGIC
+
+
+def _decode_jpeg_native(data: bytes | torch.Tensor, source: str, mode: str, size_hint,
+                        apply_exif: bool, *, strict: bool) -> torch.Tensor | None:
+    """Decode with the compiled decoder; None where Pillow should decode instead.
+
+    ``strict=False`` (``decode_image``): a file libjpeg-turbo refuses goes to Pillow, which
+    decodes the few that libjpeg-turbo 2.1 cannot (lossless JPEG; streams with recoverable
+    damage, which libjpeg only warns about and we refuse) and words the errors as before.
+    ``strict=True`` (``decode_jpeg``): libjpeg's error is raised.
+    """
+    orientation = 1
+    if apply_exif:
+        orientation = _exif_orientation(_identify(_as_bytes(data), source))
+        if size_hint is not None and orientation in (5, 6, 7, 8):  # stored transposed
+            size_hint = size_hint[::-1]
+    tensor = _jpeg.data_tensor(data)
+    scale_num = 8
+    if size_hint is not None:
+        header = _jpeg.header(tensor)
+        if isinstance(header, _jpeg.Failure):
+            return _native_failure(header, source, strict)
+        scale_num = _jpeg.scale_for(header[:2], size_hint)
+    result = _jpeg.decode(tensor, mode, scale_num=scale_num, max_pixels=MAX_IMAGE_PIXELS)
+    if isinstance(result, _jpeg.Failure):
+        return _native_failure(result, source, strict)
+    image = result.image
+    if orientation in _ORIENTATIONS:
+        transpose, flips = _ORIENTATIONS[orientation]
+        image = image.transpose(0, 1) if transpose else image
+        image = (image.flip(flips) if flips else image).contiguous()
+    return image.permute(2, 0, 1)
+
+
+def _native_failure(failure: _jpeg.Failure, source: str, strict: bool) -> None:
+    """Raise for a file over the pixel limit (and, when strict, for libjpeg's errors); None
+    sends the file to Pillow."""
+    if failure.status == _jpeg.TOO_LARGE:
+        _check_size(failure.size[1], failure.size[0], source)
+    if failure.status == _jpeg.CORRUPT and strict:
+        raise ImageDecodeError(source, f"JPEG: {failure.message}")
+    return None
 
 
 def _check_jpeg_end(data: bytes, image: ImageFile.ImageFile) -> None:
@@ -374,9 +549,10 @@ def _header_height(image: ImageFile.ImageFile) -> int:
 class EncodedImage:
     """An encoded image whose header is read: its size is known, its pixels not yet decoded.
 
-    Lets a pipeline choose what to decode — a reduced DCT scale, only the rows above a crop —
-    from the image's size before paying for the pixels (``DecodeImage`` does this when it
-    starts a ``Compose`` with a crop). Decode once.
+    Lets a pipeline choose what to decode — a reduced DCT scale, only the rows and columns of a
+    crop — from the image's size before paying for the pixels (``DecodeImage`` does this when
+    it starts a ``Compose`` with a crop). Decode once. JPEGs are read by the compiled
+    libjpeg-turbo decoder where it is built (:func:`jpeg_decoder`), other formats by Pillow.
 
     Example:
         >>> import io, PIL.Image
@@ -392,32 +568,120 @@ class EncodedImage:
     def __init__(self, data: bytes | bytearray | memoryview | torch.Tensor, source: str = "<bytes>"):
         self.data = _as_bytes(data)
         self.source = source
-        self._image = _identify(self.data, source)
+        self._used = False
+        self._image: ImageFile.ImageFile | None = None
+        self._native: torch.Tensor | None = None  # the bytes as a tensor, for the compiled decoder
+        if _jpeg.AVAILABLE and self.data[:3] == _jpeg.MAGIC:
+            tensor = _jpeg.data_tensor(self.data)
+            header = _jpeg.header(tensor)
+            if not isinstance(header, _jpeg.Failure):
+                height, width, _ = header
+                _check_size(width, height, source)
+                self._native, self._size, self._format = tensor, (height, width), "JPEG"
+                return
+        self._open_with_pillow()
+
+    def _open_with_pillow(self) -> None:
+        self._native = None
+        self._image = _identify(self.data, self.source)
         self._image._triptych_header_height = self._image.size[1]
+        width, height = self._image.size
+        self._size, self._format = (height, width), self._image.format
 
     @property
     def size(self) -> tuple[int, int]:
         """(height, width) stored in the file."""
-        width, height = self._image.size
-        return height, width
+        return self._size
 
     @property
     def format(self) -> str:
-        return self._image.format
+        return self._format
+
+    def _take(self) -> None:
+        if self._used:
+            raise RuntimeError("EncodedImage.decode() can only be called once")
+        self._used = True
+
+    def _native_region(self, mode: str, crop, scale_num: int) -> _jpeg.Decoded | None:
+        """The compiled decoder's result, or None after switching to Pillow (unsupported
+        conversion, or a file libjpeg refuses: Pillow then decodes it or raises as before)."""
+        if self._native is None or mode not in _NATIVE_MODES:
+            if self._native is not None:
+                self._open_with_pillow()
+            return None
+        result = _jpeg.decode(self._native, mode, crop=crop, scale_num=scale_num)
+        if isinstance(result, _jpeg.Failure):
+            self._open_with_pillow()
+            return None
+        return result
 
     def decode(self, *, mode: str | ImageReadMode = "RGB", size_hint=None,
                max_rows: int | None = None, share_rgb: bool = False) -> torch.Tensor:
         """Decode as :func:`decode_image` does; ``max_rows`` keeps only the top rows (JPEG: the
         rows below are never decoded). The result's size tells the scale chosen by ``size_hint``.
 
-        ``share_rgb=True``: an RGB result is a view of Pillow's own 4-byte-per-pixel memory,
-        strides ``(1, 4W, 4)``, with no copy — for consumers that read any strides (the
-        compiled vision kernels); call ``.contiguous()`` for anything else."""
-        if self._image is None:
-            raise RuntimeError("EncodedImage.decode() can only be called once")
+        ``share_rgb=True``: an RGB result decoded by Pillow may be a view of Pillow's own
+        4-byte-per-pixel memory, strides ``(1, 4W, 4)``, with no copy — for consumers that read
+        any strides (the compiled vision kernels); call ``.contiguous()`` for anything else."""
+        self._take()
+        mode, size_hint = _parse_mode(mode), _parse_size_hint(size_hint)
+        height, width = self._size
+        rows = max_rows if max_rows is not None and 0 < max_rows < height else None
+        crop = [0, 0, rows, width] if rows is not None else None
+        region = self._native_region(mode, crop, _jpeg.scale_for((height, width), size_hint))
+        if region is not None:
+            image = region.image
+            if rows is not None:  # the region has a margin row: keep exactly the rows asked for
+                image = image[: -(-rows * region.scaled_size[0] // height)]
+            return image.permute(2, 0, 1)
         image, self._image = self._image, None
-        return _decode(self.data, self.source, _parse_mode(mode), _parse_size_hint(size_hint), False,
+        return _decode(self.data, self.source, mode, size_hint, False,
                        image=image, max_rows=max_rows, share_rgb=share_rgb)
+
+    def decode_crop(self, box: Sequence[int], size: Sequence[int], *, mode: str | ImageReadMode = "RGB",
+                    reduced_scale: bool = True) -> tuple[torch.Tensor, list[int]]:
+        """Decode what resizing the crop ``box`` to ``size`` needs; return it and the box in it.
+
+        Args:
+            box: ``(top, left, height, width)`` inside the image (:attr:`size`).
+            size: ``(height, width)`` the crop will be resized to.
+            reduced_scale: ``False`` decodes at full scale (same pixels as a full decode).
+
+        Returns:
+            ``(image, box)``: a ``(C, H, W)`` uint8 image, possibly reduced by a DCT scale so
+            that the crop stays at least ``size``, and the crop's ``[top, left, height, width]``
+            in it (rounded outward to whole pixels of the reduced image). With the compiled
+            decoder only the rows and iMCU columns the crop touches are decoded; with Pillow,
+            the rows down to the crop's bottom edge.
+        """
+        self._take()
+        mode = _parse_mode(mode)
+        top, left, box_h, box_w = (int(v) for v in box)
+        out_h, out_w = (int(v) for v in size)
+        height, width = self._size
+        scale_num = _jpeg.scale_for((box_h, box_w), (out_h, out_w)) if reduced_scale else 8
+        region = self._native_region(mode, [top, left, box_h, box_w], scale_num)
+        if region is not None:
+            scaled_h, scaled_w = region.scaled_size
+            y0, x0 = top * scaled_h // height, left * scaled_w // width
+            y1 = min(scaled_h, -(-(top + box_h) * scaled_h // height))
+            x1 = min(scaled_w, -(-(left + box_w) * scaled_w // width))
+            return region.image.permute(2, 0, 1), [y0 - region.top, x0 - region.left, y1 - y0, x1 - x0]
+        # Pillow: the smallest power-of-two DCT scale that keeps the crop at least `size`, and
+        # only the rows down to the crop's bottom edge.
+        hint = (-(-height * out_h // box_h), -(-width * out_w // box_w)) if reduced_scale else None
+        image, self._image = self._image, None
+        image = _decode(self.data, self.source, mode, hint, False, image=image, max_rows=top + box_h,
+                        share_rgb=True)
+        scaled_h, scaled_w = int(image.shape[-2]), int(image.shape[-1])
+        if scaled_w != width:  # reduced by 2, 4 or 8 in both directions: map the box
+            factor = next(d for d in (2, 4, 8) if -(-width // d) == scaled_w)
+            full_h = -(-height // factor)
+            y0, x0 = top * full_h // height, left * scaled_w // width
+            y1 = min(-(-(top + box_h) * full_h // height), scaled_h)
+            x1 = min(-(-(left + box_w) * scaled_w // width), scaled_w)
+            top, left, box_h, box_w = y0, x0, y1 - y0, x1 - x0
+        return image, [top, left, box_h, box_w]
 
 
 def _exif_orientation(image: Image.Image) -> int:

@@ -554,3 +554,19 @@ def test_long_causes_are_not_cut(tmp_path, waits, monkeypatch):
         download(closed_port_url(), tmp_path, sha256="0" * 64, **{**FAST, "retries": 0})
     [(_, reason)] = info.value.failures
     assert long_reason + ")" in reason and "object at 0x" not in reason
+
+
+def test_a_published_sha256_prefix_is_checked_only_when_asked(loopback_server, tmp_path):
+    data = b"checkpoint bytes" * 100
+    url = loopback_server.add_file("model-prefix.bin", data)
+    prefix = hashlib.sha256(data).hexdigest()[:8]
+    with pytest.raises(ValueError, match="64 hex digits"):
+        download(url, tmp_path, sha256=prefix, progress=False)
+    with pytest.raises(ValueError, match="8 to 64 hex digits"):
+        download(url, tmp_path, sha256=prefix[:7], sha256_is_prefix=True, progress=False)
+    path = download(url, tmp_path, sha256=prefix, sha256_is_prefix=True, progress=False)
+    assert path.read_bytes() == data
+    wrong = "0" * 8 if prefix != "0" * 8 else "1" * 8
+    with pytest.raises(DownloadError, match="sha256"):
+        download(url, tmp_path / "other", sha256=wrong, sha256_is_prefix=True, progress=False)
+    assert not (tmp_path / "other" / "model-prefix.bin").exists()

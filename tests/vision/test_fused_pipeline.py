@@ -142,14 +142,14 @@ def test_decoding_fused_pipeline_at_reduced_scale_stays_close(seeded_generator, 
     from triptych.vision import io as vio
 
     decoded_widths = []
-    original_decode = vio.EncodedImage.decode
+    original_decode = vio.EncodedImage.decode_crop
 
-    def spy(self, **kwargs):
-        out = original_decode(self, **kwargs)
-        decoded_widths.append(out.shape[-1])
-        return out
+    def spy(self, *args, **kwargs):
+        image, box = original_decode(self, *args, **kwargs)
+        decoded_widths.append(image.shape[-1])
+        return image, box
 
-    monkeypatch.setattr(vio.EncodedImage, "decode", spy)
+    monkeypatch.setattr(vio.EncodedImage, "decode_crop", spy)
     data = _jpeg(seeded_generator, 480, 640)
     fused, plain = pipelines(lambda g: T.Resize((60, 80)), seed=2, decode=True)
     a, b = fused(data), plain(data)
@@ -265,15 +265,15 @@ def test_unchanged_decoding_of_wide_dtypes_runs_the_plain_chain(seeded_generator
 def test_reduced_scale_off_decodes_at_full_scale_and_matches_the_plain_chain(seeded_generator, monkeypatch):
     from triptych.vision import io as vio
 
-    decoded_widths = []
-    original_decode = vio.EncodedImage.decode
+    full_scale = []
+    original_decode = vio.EncodedImage.decode_crop
 
-    def spy(self, **kwargs):
-        out = original_decode(self, **kwargs)
-        decoded_widths.append(out.shape[-1])
-        return out
+    def spy(self, box, size, **kwargs):
+        image, box_in_image = original_decode(self, box, size, **kwargs)
+        full_scale.append(list(box_in_image[2:]) == list(box[2:]))  # a reduced scale shrinks it
+        return image, box_in_image
 
-    monkeypatch.setattr(vio.EncodedImage, "decode", spy)
+    monkeypatch.setattr(vio.EncodedImage, "decode_crop", spy)
     data = _jpeg(seeded_generator, 480, 640)
 
     def build(fuse):
@@ -289,7 +289,7 @@ def test_reduced_scale_off_decodes_at_full_scale_and_matches_the_plain_chain(see
         a, b = fused(data), plain(data)
         assert a.shape == b.shape == (3, 60, 80)
         assert levels(a, b, True) <= 1.0
-    assert decoded_widths == [640] * 4  # the fused kernel ran, on a full-scale decode
+    assert full_scale == [True] * 4  # the fused kernel ran, on a full-scale decode
 
 
 def test_a_1d_tensor_without_decode_image_fails_like_the_plain_chain():

@@ -636,7 +636,8 @@ def test_encoded_image_decodes_once(rng):
         encoded.decode()
 
 
-def test_encoded_image_share_rgb_views_pillows_memory(rng):
+def test_encoded_image_share_rgb_views_pillows_memory(rng, monkeypatch):
+    monkeypatch.setattr(vio._jpeg, "AVAILABLE", False)  # Pillow's path (the compiled decoder packs RGB)
     data = _encode(_smooth_image(rng, 45, 61), "JPEG")
     shared = vio.EncodedImage(data).decode(share_rgb=True)
     assert shared.shape == (3, 45, 61) and shared.stride() == (1, 4 * 61, 4)

@@ -10,12 +10,14 @@ runs that run as one :class:`FusedCropResizeNormalize`: a single pass of the com
 no intermediate image), drawing its random numbers from the same transforms' generators in
 the same order, so the result equals the unfused chain within one uint8 level before
 normalisation. When it starts with ``DecodeImage``, the crop is drawn from the JPEG header's
-size first, then only what the crop needs is decoded: at 1/2, 1/4 or 1/8 DCT scale when the crop
-is shrunk at least that much, and only the rows down to the crop's bottom edge. Reduced scale
-changes pixels (libjpeg's scaled IDCT instead of full decoding + antialiasing, box edges
-rounded to the reduced grid): a fraction of a level on average but up to ~120 levels at sharp
-edges (docs/vision-transforms.md). ``DecodeImage(reduced_scale=False)`` keeps the fused kernel
-on a full-scale decode; ``Compose(..., fuse=False)`` runs the plain chain.
+size first, then only what the crop needs is decoded (``EncodedImage.decode_crop``): at 1/2,
+1/4 or 1/8 DCT scale when the crop is shrunk at least that much, and — with the compiled
+libjpeg-turbo decoder — only the rows and iMCU columns the crop touches (with Pillow, the rows
+down to the crop's bottom edge). Reduced scale changes pixels (libjpeg's scaled IDCT instead of
+full decoding + antialiasing, box edges rounded to the reduced grid): a fraction of a level on
+average but up to ~120 levels at sharp edges (docs/vision-transforms.md).
+``DecodeImage(reduced_scale=False)`` keeps the fused kernel on a full-scale decode (still only
+the crop's rows and columns); ``Compose(..., fuse=False)`` runs the plain chain.
 
 Samples the fast path does not cover — batches, PIL images, a second image, boxes or masks that
 must follow the crop, dtypes the kernel lacks, empty images — run the original transforms,
@@ -24,7 +26,6 @@ unchanged; that is decided before any random draw.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -177,23 +178,11 @@ class FusedCropResizeNormalize(nn.Module):
             return None
         box, size = planned
         flip = self._draw_flip()
-        top, left, box_h, box_w = box
-        # Decode at the smallest DCT scale that keeps the crop at least the output size, and
-        # only down to the crop's bottom edge.
-        hint = None
-        if self.decode.reduced_scale:
-            hint = (math.ceil(height * size[0] / box_h), math.ceil(width * size[1] / box_w))
-        image = encoded.decode(mode=self.decode.mode, size_hint=hint, max_rows=top + box_h, share_rgb=True)
-        scaled_w = int(image.shape[-1])
-        if scaled_w != width:  # reduced by 2, 4 or 8 in both directions: map the box
-            factor = next(d for d in (2, 4, 8) if -(-width // d) == scaled_w)
-            scaled_h = -(-height // factor)
-            y0, y1 = top * scaled_h / height, (top + box_h) * scaled_h / height
-            x0, x1 = left * scaled_w / width, (left + box_w) * scaled_w / width
-            top, left = int(y0), int(x0)
-            box_h = min(math.ceil(y1), int(image.shape[-2])) - top
-            box_w = min(math.ceil(x1), scaled_w) - left
-        return self._run_kernel(image, [top, left, box_h, box_w], size, flip)
+        # Decodes only what the crop needs: a reduced DCT scale when the crop shrinks enough,
+        # and (with the compiled decoder) only the rows and columns it touches.
+        image, box = encoded.decode_crop(box, size, mode=self.decode.mode,
+                                         reduced_scale=self.decode.reduced_scale)
+        return self._run_kernel(image, box, size, flip)
 
     # -- dispatch ------------------------------------------------------------------------------
 

@@ -1,0 +1,113 @@
+"""Fetching, verifying and loading checkpoints.
+
+Files come through :func:`triptych.datasets.download` (resume, retries, mirrors, lock,
+``TRIPTYCH_OFFLINE``) into ``$TRIPTYCH_HOME/weights``. They load with safetensors (``.safetensors``
+files) or ``torch.load(..., weights_only=True)``: never a pickle that can run code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from triptych import paths
+
+from ._weights import LocalWeights, WeightsEnum
+
+
+def weights_root(root: str | os.PathLike | None = None) -> Path:
+    """``root``, or the weights cache ``$TRIPTYCH_HOME/weights``."""
+    return Path(root).expanduser() if root is not None else paths.weights_dir()
+
+
+def download_weights(weights: WeightsEnum, *, progress: bool = True,
+                     root: str | os.PathLike | None = None) -> Path:
+    """Fetch ``weights`` once into ``root`` (default ``$TRIPTYCH_HOME/weights``), verified.
+
+    The file comes through :func:`triptych.datasets.download`: a file already there and
+    verified makes no request; ``TRIPTYCH_OFFLINE=1`` makes none at all. Where the publisher
+    gives only a sha256 prefix (``sha256_is_prefix``, torchvision's checkpoints), the file's
+    sha256 must start with it and its size must match.
+
+    Raises:
+        triptych.datasets.DownloadError: no URL gave the right bytes.
+        triptych.datasets.OfflineError: ``TRIPTYCH_OFFLINE=1`` and the file is not on disk.
+    """
+    from triptych.datasets import download
+
+    return download(list(weights.urls), weights_root(root), sha256=weights.sha256,
+                    sha256_is_prefix=weights.sha256_is_prefix, filename=weights.filename,
+                    size=weights.size, progress=progress)
+
+
+def load_state_dict_file(path: str | os.PathLike) -> dict[str, Any]:
+    """Load a checkpoint file as a ``{name: tensor}`` dict, on the CPU, without unpickling code.
+
+    ``.safetensors`` files need the ``safetensors`` package; anything else goes through
+    ``torch.load(path, map_location="cpu", weights_only=True)``.
+    """
+    import torch
+
+    path = Path(path)
+    if path.suffix == ".safetensors":
+        try:
+            from safetensors.torch import load_file
+        except ImportError:
+            raise ImportError(f"loading {path} needs safetensors: pip install safetensors") from None
+        state = load_file(str(path), device="cpu")
+    else:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # UnpicklingError, RuntimeError (not a zip), EOFError, ...
+            raise ValueError(f"cannot load weights from {path}: {exc}") from exc
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        kind = type(state).__name__
+        keys = list(state)[:5] if isinstance(state, dict) else []
+        raise ValueError(f"{path} does not hold a state_dict (name -> tensor): got a {kind}"
+                         + (f" with keys {keys}" if keys else ""))
+    return state
+
+
+def check_num_classes(weights: Any, num_classes: int) -> None:
+    """ValueError if ``weights`` list categories and ``num_classes`` is not their number."""
+    if isinstance(weights, WeightsEnum) and "categories" in weights.meta:
+        expected = len(weights.meta["categories"])
+        if num_classes != expected:
+            raise ValueError(
+                f"num_classes={num_classes} does not fit {weights!r}, which has {expected} "
+                f"categories: leave num_classes out (or pass {expected}) to use these weights, "
+                "or build with weights=None and train a new head"
+            )
+
+
+def load_weights(model, weights: WeightsEnum | LocalWeights, *, progress: bool = True,
+                 root: str | os.PathLike | None = None):
+    """Load ``weights`` into ``model`` with ``strict=True``; return the model.
+
+    Every missing, unexpected or mis-shaped tensor is named in one ValueError (load_state_dict
+    would stop at the first, with less context).
+    """
+    state = weights.get_state_dict(progress=progress, root=root)
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f"{k} ({list(state[k].shape)} in the weights, {list(own[k].shape)} in the model)"
+              for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        problems = [f"{what} {_few(items)}" for what, items in
+                    (("shape mismatch for", shapes), ("missing", missing), ("unexpected", unexpected))
+                    if items]
+        raise ValueError(f"weights {weights.full_name} do not fit {type(model).__name__}: "
+                         + "; ".join(problems))
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def _few(items: list[str], n: int = 5) -> str:
+    more = f" (+{len(items) - n} more)" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
