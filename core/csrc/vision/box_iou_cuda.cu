@@ -1,20 +1,13 @@
 // triptych::box_iou — CUDA kernel (schema and checks: box_iou.cpp, box_iou.h). One thread per
 // output element, row-major so writes coalesce; explicit round-to-nearest arithmetic so no
 // multiply-add is contracted and results equal the CPU kernel's.
-#include "cuda_common.cuh"
+#include "vision/box_cuda.cuh"
 #include "vision/box_iou.h"
 
 namespace triptych {
 namespace {
 
-__device__ inline float mul_rn(float a, float b) { return __fmul_rn(a, b); }
-__device__ inline double mul_rn(double a, double b) { return __dmul_rn(a, b); }
-__device__ inline float add_rn(float a, float b) { return __fadd_rn(a, b); }
-__device__ inline double add_rn(double a, double b) { return __dadd_rn(a, b); }
-__device__ inline float sub_rn(float a, float b) { return __fsub_rn(a, b); }
-__device__ inline double sub_rn(double a, double b) { return __dsub_rn(a, b); }
-__device__ inline float div_rn(float a, float b) { return __fdiv_rn(a, b); }
-__device__ inline double div_rn(double a, double b) { return __ddiv_rn(a, b); }
+using namespace cuda;  // the uncontracted arithmetic of box_cuda.cuh
 
 template <typename T>
 __global__ void box_iou_kernel(const T* __restrict__ a, const T* __restrict__ b, int64_t n, int64_t m,
@@ -25,9 +18,7 @@ __global__ void box_iou_kernel(const T* __restrict__ a, const T* __restrict__ b,
     const T w = clamp_min0(sub_rn(p[2] < q[2] ? p[2] : q[2], p[0] > q[0] ? p[0] : q[0]));
     const T h = clamp_min0(sub_rn(p[3] < q[3] ? p[3] : q[3], p[1] > q[1] ? p[1] : q[1]));
     const T inter = mul_rn(w, h);
-    const T area_p = mul_rn(sub_rn(p[2], p[0]), sub_rn(p[3], p[1]));
-    const T area_q = mul_rn(sub_rn(q[2], q[0]), sub_rn(q[3], q[1]));
-    out[k] = div_rn(inter, sub_rn(add_rn(area_p, area_q), inter));
+    out[k] = div_rn(inter, sub_rn(add_rn(box_area_rn(p), box_area_rn(q)), inter));
   }
 }
 

@@ -9,22 +9,15 @@
 
 #include <vector>
 
-#include "cuda_common.cuh"
+#include "vision/box_cuda.cuh"
 #include "vision/nms.h"
 
 namespace triptych {
 namespace {
 
-constexpr int kBlock = 64;  // boxes per mask word
+using namespace cuda;  // the uncontracted arithmetic of box_cuda.cuh
 
-__device__ inline float mul_rn(float a, float b) { return __fmul_rn(a, b); }
-__device__ inline double mul_rn(double a, double b) { return __dmul_rn(a, b); }
-__device__ inline float add_rn(float a, float b) { return __fadd_rn(a, b); }
-__device__ inline double add_rn(double a, double b) { return __dadd_rn(a, b); }
-__device__ inline float sub_rn(float a, float b) { return __fsub_rn(a, b); }
-__device__ inline double sub_rn(double a, double b) { return __dsub_rn(a, b); }
-__device__ inline float div_rn(float a, float b) { return __fdiv_rn(a, b); }
-__device__ inline double div_rn(double a, double b) { return __ddiv_rn(a, b); }
+constexpr int kBlock = 64;  // boxes per mask word
 
 // Keys for the descending sort: -0 becomes +0 (a radix sort would order them, a comparison
 // sort treats them as equal), values are the row indices.
@@ -51,9 +44,7 @@ __device__ inline bool suppresses(const T* a, const T* b, T threshold) {
   const T w = max(T(0), sub_rn(min(a[2], b[2]), max(a[0], b[0])));
   const T h = max(T(0), sub_rn(min(a[3], b[3]), max(a[1], b[1])));
   const T inter = mul_rn(w, h);
-  const T area_a = mul_rn(sub_rn(a[2], a[0]), sub_rn(a[3], a[1]));
-  const T area_b = mul_rn(sub_rn(b[2], b[0]), sub_rn(b[3], b[1]));
-  return div_rn(inter, sub_rn(add_rn(area_a, area_b), inter)) > threshold;
+  return div_rn(inter, sub_rn(add_rn(box_area_rn(a), box_area_rn(b)), inter)) > threshold;
 }
 
 // mask[i * col_blocks + cb] bit k: box i (score order) suppresses box cb * 64 + k.
@@ -127,20 +118,15 @@ std::vector<int64_t> nms_cuda_typed(const Tensor& boxes, const Tensor& scores, c
       threshold_below<T>(iou_threshold), reinterpret_cast<uint64_t*>(mask.mutable_data_ptr<int64_t>()));
   cuda::check_launch(op);
   // The greedy pass is sequential: on the host, over the copied masks (as torchvision).
-  std::vector<uint64_t> host_mask(static_cast<size_t>(n * col_blocks));
-  std::vector<int64_t> host_rows(static_cast<size_t>(n));
-  cudaMemcpyAsync(host_mask.data(), mask.const_data_ptr<int64_t>(), host_mask.size() * sizeof(uint64_t),
-                  cudaMemcpyDeviceToHost, stream);
-  cudaMemcpyAsync(host_rows.data(), rows_sorted.const_data_ptr<int64_t>(), host_rows.size() * sizeof(int64_t),
-                  cudaMemcpyDeviceToHost, stream);
-  STD_TORCH_CHECK(cudaStreamSynchronize(stream) == cudaSuccess, "triptych::", op, ": copying the masks failed");
+  const std::vector<int64_t> host_mask = to_host<int64_t>(mask, stream, op);
+  const std::vector<int64_t> host_rows = to_host<int64_t>(rows_sorted, stream, op);
   std::vector<uint64_t> removed(static_cast<size_t>(col_blocks), 0);
   std::vector<int64_t> keep;
   for (int64_t i = 0; i < n; ++i) {
     if (removed[i / kBlock] >> (i % kBlock) & 1) continue;
     keep.push_back(host_rows[i]);
-    const uint64_t* row = host_mask.data() + i * col_blocks;
-    for (int64_t b = i / kBlock; b < col_blocks; ++b) removed[b] |= row[b];
+    const int64_t* row = host_mask.data() + i * col_blocks;
+    for (int64_t b = i / kBlock; b < col_blocks; ++b) removed[b] |= static_cast<uint64_t>(row[b]);
   }
   return keep;
 }

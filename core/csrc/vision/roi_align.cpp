@@ -30,9 +30,7 @@ void axis_taps(T start, T bin_size, int64_t bins, int64_t grid, int64_t extent, 
   for (int64_t p = 0; p < bins; ++p) {
     const size_t first = out.index.size();
     for (int64_t s = 0; s < grid; ++s) {
-      // torchvision: roi_start + p * bin_size + (s + .5) * bin_size / grid
-      const T v = start + static_cast<T>(p) * bin_size +
-                  static_cast<T>(static_cast<float>(s) + .5f) * bin_size / static_cast<T>(grid);
+      const T v = roi_sample(start, p, bin_size, s, grid);
       int64_t low, high;
       T w_low, w_high;
       if (!roi_taps(v, extent, low, high, w_low, w_high)) continue;
@@ -191,62 +189,35 @@ void roi_align_backward_typed(const Tensor& grad, const T* rois, int64_t k, T sp
   });
 }
 
-template <typename T>
-void check_rois_cpu(const Tensor& rois, int64_t batch, double spatial_scale, int64_t ph, int64_t pw,
-                    int64_t sampling_ratio, bool aligned, const char* op) {
-  const T* r = rois.const_data_ptr<T>();
-  check_roi_batch_indices<T>(r, rois.size(0), batch, op);
-  check_roi_extents<T>(r, rois.size(0), static_cast<T>(spatial_scale), ph, pw, sampling_ratio, aligned, false, op);
-}
-
 Tensor roi_align_cpu(const Tensor& input, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                      int64_t pooled_width, int64_t sampling_ratio, bool aligned) {
-  check_roi_inputs(input, rois_in, pooled_height, pooled_width, "roi_align");
-  const int64_t k = rois_in.size(0);
-  Tensor output = allocate_image(input, k, input.size(1), pooled_height, pooled_width, input.scalar_type(), false,
-                                 true, "roi_align", "output_size");
+  Tensor output = roi_allocate_output(input, rois_in, pooled_height, pooled_width, "roi_align");
   const Tensor rois = torch::stable::contiguous(rois_in);
-  if (input.scalar_type() == ScalarType::Float) {
-    check_rois_cpu<float>(rois, input.size(0), spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned,
-                          "roi_align");
-  } else {
-    check_rois_cpu<double>(rois, input.size(0), spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned,
-                           "roi_align");
-  }
-  if (output.numel() == 0) return output;
-  if (input.scalar_type() == ScalarType::Float) {
-    roi_align_forward_typed<float>(input, rois.const_data_ptr<float>(), k, static_cast<float>(spatial_scale),
-                                   pooled_height, pooled_width, sampling_ratio, aligned, output);
-  } else {
-    roi_align_forward_typed<double>(input, rois.const_data_ptr<double>(), k, spatial_scale, pooled_height,
-                                    pooled_width, sampling_ratio, aligned, output);
-  }
+  dispatch_roi_dtype(input.scalar_type(), [&](auto zero) {
+    using T = decltype(zero);
+    check_rois<T>(rois.const_data_ptr<T>(), rois.size(0), input.size(0), spatial_scale, pooled_height, pooled_width,
+                  sampling_ratio, aligned, false, "roi_align");
+    if (output.numel() == 0) return;
+    roi_align_forward_typed<T>(input, rois.const_data_ptr<T>(), rois.size(0), static_cast<T>(spatial_scale),
+                               pooled_height, pooled_width, sampling_ratio, aligned, output);
+  });
   return output;
 }
 
 Tensor roi_align_backward_cpu(const Tensor& grad, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                               int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height,
                               int64_t width, int64_t sampling_ratio, bool aligned) {
-  check_roi_inputs(grad, rois_in, pooled_height, pooled_width, "_roi_align_backward");
-  check_roi_backward(grad, rois_in, batch_size, channels, height, width, "_roi_align_backward");
-  STD_TORCH_CHECK(grad.size(2) == pooled_height && grad.size(3) == pooled_width,
-                  "triptych::_roi_align_backward: grad must be (K, C, pooled_height, pooled_width)");
+  Tensor grad_input = roi_align_backward_allocate(grad, rois_in, pooled_height, pooled_width, batch_size, channels,
+                                                  height, width);
   const Tensor rois = torch::stable::contiguous(rois_in);
-  Tensor grad_input = allocate_image(grad, batch_size, channels, height, width, grad.scalar_type(), false, true,
-                                     "_roi_align_backward", "the input size");
-  if (grad.scalar_type() == ScalarType::Float) {
-    check_rois_cpu<float>(rois, batch_size, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned,
-                          "_roi_align_backward");
-    roi_align_backward_typed<float>(grad, rois.const_data_ptr<float>(), rois.size(0),
-                                    static_cast<float>(spatial_scale), pooled_height, pooled_width, sampling_ratio,
-                                    aligned, batch_size, channels, height, width, grad_input);
-  } else {
-    check_rois_cpu<double>(rois, batch_size, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned,
-                           "_roi_align_backward");
-    roi_align_backward_typed<double>(grad, rois.const_data_ptr<double>(), rois.size(0), spatial_scale,
-                                     pooled_height, pooled_width, sampling_ratio, aligned, batch_size, channels,
-                                     height, width, grad_input);
-  }
+  dispatch_roi_dtype(grad.scalar_type(), [&](auto zero) {
+    using T = decltype(zero);
+    check_rois<T>(rois.const_data_ptr<T>(), rois.size(0), batch_size, spatial_scale, pooled_height, pooled_width,
+                  sampling_ratio, aligned, false, "_roi_align_backward");
+    roi_align_backward_typed<T>(grad, rois.const_data_ptr<T>(), rois.size(0), static_cast<T>(spatial_scale),
+                                pooled_height, pooled_width, sampling_ratio, aligned, batch_size, channels, height,
+                                width, grad_input);
+  });
   return grad_input;
 }
 

@@ -1,5 +1,5 @@
-// triptych::roi_align, triptych::roi_pool and their backward ops — the argument checks and the
-// per-roi geometry shared by the CPU and CUDA kernels (torchvision's semantics).
+// triptych::roi_align, triptych::roi_pool and their backward ops — the argument checks, output
+// allocation and per-roi geometry shared by the CPU and CUDA kernels (torchvision's semantics).
 #pragma once
 
 #include <cmath>
@@ -8,8 +8,8 @@
 
 namespace triptych {
 
-// input (N, C, H, W) float32/float64; rois (K, 5) of the same dtype and device, each row
-// (batch index, x1, y1, x2, y2) with a batch index in [0, N); a positive output size.
+// input (N, C, H, W) float32/float64, non-empty in H and W; rois (K, 5) of the same dtype and
+// device, rows (batch index, x1, y1, x2, y2); a positive output size.
 inline void check_roi_inputs(const Tensor& input, const Tensor& rois, int64_t pooled_height, int64_t pooled_width,
                              const char* op) {
   STD_TORCH_CHECK(input.dim() == 4, "triptych::", op, ": input must be an (N, C, H, W) tensor, got ", input.dim(),
@@ -29,34 +29,54 @@ inline void check_roi_inputs(const Tensor& input, const Tensor& rois, int64_t po
                   pooled_width, ")");
 }
 
-// Checks every roi's batch index (on the host: `rois` must be CPU-readable) against `batch`.
-template <typename T>
-inline void check_roi_batch_indices(const T* rois, int64_t k, int64_t batch, const char* op) {
-  for (int64_t i = 0; i < k; ++i) {
-    const T b = rois[5 * i];
-    STD_TORCH_CHECK(b >= T(0) && b < static_cast<T>(batch), "triptych::", op, ": roi ", i,
-                    " has batch index ", static_cast<double>(b), ", outside [0, ", batch, ")");
+// Calls fn(T{}) with T = float or double, the dtype of a roi op's (checked) input.
+template <typename Fn>
+inline void dispatch_roi_dtype(ScalarType dtype, Fn&& fn) {
+  if (dtype == ScalarType::Float) {
+    fn(float{});
+  } else {
+    fn(double{});
   }
 }
 
-// Every roi's sampling grid below kMaxRoiGrid per axis (roi_align), or its scaled corners
-// within +-2**40 pixels (roi_pool, which rounds them to integers). Host-readable rois.
-template <typename T>
-inline void check_roi_extents(const T* rois, int64_t k, T spatial_scale, int64_t pooled_height, int64_t pooled_width,
-                              int64_t sampling_ratio, bool aligned, bool pool, const char* op);
+// roi_align / roi_pool: every argument checked, then the uninitialised (K, C, PH, PW) output.
+inline Tensor roi_allocate_output(const Tensor& input, const Tensor& rois, int64_t pooled_height,
+                                  int64_t pooled_width, const char* op) {
+  check_roi_inputs(input, rois, pooled_height, pooled_width, op);
+  return allocate_image(input, rois.size(0), input.size(1), pooled_height, pooled_width, input.scalar_type(), false,
+                        true, op, "output_size");
+}
 
-// A backward op's arguments: grad (K, C, PH, PW) for K rois and the input's sizes.
-inline void check_roi_backward(const Tensor& grad, const Tensor& rois, int64_t batch, int64_t channels,
-                               int64_t height, int64_t width, const char* op) {
-  STD_TORCH_CHECK(grad.dim() == 4 && grad.size(0) == rois.size(0), "triptych::", op,
-                  ": grad must be a (K, C, PH, PW) tensor with one row per roi");
+// _roi_align_backward: every argument checked, then the uninitialised (N, C, H, W) gradient.
+inline Tensor roi_align_backward_allocate(const Tensor& grad, const Tensor& rois, int64_t pooled_height,
+                                          int64_t pooled_width, int64_t batch, int64_t channels, int64_t height,
+                                          int64_t width) {
+  const char* op = "_roi_align_backward";
+  check_roi_inputs(grad, rois, pooled_height, pooled_width, op);
+  STD_TORCH_CHECK(grad.size(0) == rois.size(0) && grad.size(2) == pooled_height && grad.size(3) == pooled_width,
+                  "triptych::", op, ": grad must be (K, C, pooled_height, pooled_width) with one row per roi");
   STD_TORCH_CHECK(batch >= 0 && channels == grad.size(1) && height > 0 && width > 0, "triptych::", op,
                   ": the input size (", batch, ", ", channels, ", ", height, ", ", width,
                   ") does not match grad's channels or is empty");
+  return allocate_image(grad, batch, channels, height, width, grad.scalar_type(), false, true, op, "the input size");
+}
+
+// _roi_pool_backward: every argument checked, then the uninitialised gradient of `input`.
+inline Tensor roi_pool_backward_allocate(const Tensor& grad, const Tensor& input, const Tensor& rois,
+                                         int64_t pooled_height, int64_t pooled_width) {
+  const char* op = "_roi_pool_backward";
+  check_roi_inputs(input, rois, pooled_height, pooled_width, op);
+  STD_TORCH_CHECK(grad.dim() == 4 && grad.size(0) == rois.size(0) && grad.size(1) == input.size(1) &&
+                      grad.size(2) == pooled_height && grad.size(3) == pooled_width,
+                  "triptych::", op, ": grad must be (K, C, pooled_height, pooled_width)");
+  STD_TORCH_CHECK(grad.scalar_type() == input.scalar_type() && grad.is_cuda() == input.is_cuda(), "triptych::", op,
+                  ": grad must have the dtype and device of input");
+  return allocate_image(input, input.size(0), input.size(1), input.size(2), input.size(3), input.scalar_type(), false,
+                        true, op, "input");
 }
 
 // The sampling grid of one roi axis: sampling_ratio when positive, else ceil(extent / bins)
-// (torchvision's adaptive grid); never negative. Refuses grids too large to loop over.
+// (torchvision's adaptive grid); never negative; capped (check_rois refuses large grids).
 template <typename T>
 TRIPTYCH_HOST_DEVICE inline int64_t roi_grid(int64_t sampling_ratio, T roi_extent, int64_t bins) {
   if (sampling_ratio > 0) return sampling_ratio;
@@ -95,6 +115,13 @@ TRIPTYCH_HOST_DEVICE inline RoiAlignBox<T> roi_align_box(const T* roi, T spatial
   return box;
 }
 
+// Sample s of bin p along one axis: torchvision's start + p * bin + (s + .5) * bin / grid.
+template <typename T>
+TRIPTYCH_HOST_DEVICE inline T roi_sample(T start, int64_t p, T bin_size, int64_t s, int64_t grid) {
+  return start + static_cast<T>(p) * bin_size +
+         static_cast<T>(static_cast<float>(s) + .5f) * bin_size / static_cast<T>(grid);
+}
+
 // The bilinear taps of one sampling coordinate v along an axis of `extent` pixels
 // (torchvision's bilinear_interpolate): false when v lies outside [-1, extent] (the sample
 // counts as 0); else low/high indices and their weights.
@@ -122,26 +149,32 @@ TRIPTYCH_HOST_DEVICE inline void roi_pool_bin(T roi_start, T roi_end, T spatial_
   const int64_t e = static_cast<int64_t>(std::round(roi_end * spatial_scale));
   const int64_t size = e - s + 1 > 1 ? e - s + 1 : 1;
   const T bin_size = static_cast<T>(size) / static_cast<T>(bins);
-  int64_t lo = static_cast<int64_t>(std::floor(static_cast<T>(bin) * bin_size)) + s;
-  int64_t hi = static_cast<int64_t>(std::ceil(static_cast<T>(bin + 1) * bin_size)) + s;
+  const int64_t lo = static_cast<int64_t>(std::floor(static_cast<T>(bin) * bin_size)) + s;
+  const int64_t hi = static_cast<int64_t>(std::ceil(static_cast<T>(bin + 1) * bin_size)) + s;
   start = lo < 0 ? 0 : (lo > extent ? extent : lo);
   end = hi < 0 ? 0 : (hi > extent ? extent : hi);
 }
 
+// Every roi of host-readable `rois` (K rows): a batch index in [0, batch), and its sampling
+// grid below kMaxRoiGrid per axis (roi_align: pool = false) or its scaled corners within
+// +-2**40 pixels (roi_pool, which rounds them to integers).
 template <typename T>
-inline void check_roi_extents(const T* rois, int64_t k, T spatial_scale, int64_t pooled_height, int64_t pooled_width,
-                              int64_t sampling_ratio, bool aligned, bool pool, const char* op) {
+inline void check_rois(const T* rois, int64_t k, int64_t batch, double spatial_scale, int64_t pooled_height,
+                       int64_t pooled_width, int64_t sampling_ratio, bool aligned, bool pool, const char* op) {
+  const T scale = static_cast<T>(spatial_scale);
   for (int64_t i = 0; i < k; ++i) {
     const T* roi = rois + 5 * i;
+    STD_TORCH_CHECK(roi[0] >= T(0) && roi[0] < static_cast<T>(batch), "triptych::", op, ": roi ", i,
+                    " has batch index ", static_cast<double>(roi[0]), ", outside [0, ", batch, ")");
     if (pool) {
       for (int j = 1; j < 5; ++j) {
-        const T v = roi[j] * spatial_scale;
+        const T v = roi[j] * scale;
         STD_TORCH_CHECK(v > T(-1099511627776.0) && v < T(1099511627776.0), "triptych::", op, ": roi ", i,
                         " has a coordinate ", static_cast<double>(roi[j]),
                         " outside +-2**40 pixels after spatial_scale (or not finite)");
       }
     } else {
-      const RoiAlignBox<T> box = roi_align_box(roi, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned);
+      const RoiAlignBox<T> box = roi_align_box(roi, scale, pooled_height, pooled_width, sampling_ratio, aligned);
       STD_TORCH_CHECK(box.grid_h <= kMaxRoiGrid && box.grid_w <= kMaxRoiGrid, "triptych::", op, ": roi ", i,
                       " needs a ", box.grid_h, " x ", box.grid_w, " sampling grid per bin (at most ", kMaxRoiGrid,
                       " per axis): give a positive sampling_ratio or a smaller box");

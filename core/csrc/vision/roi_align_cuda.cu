@@ -2,23 +2,11 @@
 // roi_align.cpp, roi_align.h). One thread per output element, torchvision's scheme; the
 // backward pass adds into the gradient with atomicAdd. The rois are copied to the host once
 // for the same batch-index and grid checks as on the CPU.
-#include <vector>
-
-#include "cuda_common.cuh"
+#include "vision/box_cuda.cuh"
 #include "vision/roi_align.h"
 
 namespace triptych {
 namespace {
-
-template <typename T>
-std::vector<T> host_rois(const Tensor& rois, cudaStream_t stream, const char* op) {
-  std::vector<T> host(static_cast<size_t>(rois.numel()));
-  if (!host.empty()) {
-    cudaMemcpyAsync(host.data(), rois.const_data_ptr<T>(), host.size() * sizeof(T), cudaMemcpyDeviceToHost, stream);
-    STD_TORCH_CHECK(cudaStreamSynchronize(stream) == cudaSuccess, "triptych::", op, ": copying the rois failed");
-  }
-  return host;
-}
 
 template <typename T>
 __global__ void roi_align_forward_kernel(const T* __restrict__ input, ImageGeometry g, const T* __restrict__ rois,
@@ -31,14 +19,12 @@ __global__ void roi_align_forward_kernel(const T* __restrict__ input, ImageGeome
     const T* plane = input + static_cast<int64_t>(roi[0]) * g.sn + c * g.sc;
     T sum = 0;
     for (int64_t iy = 0; iy < box.grid_h; ++iy) {
-      const T y = box.start_h + static_cast<T>(py) * box.bin_h +
-                  static_cast<T>(static_cast<float>(iy) + .5f) * box.bin_h / static_cast<T>(box.grid_h);
+      const T y = roi_sample(box.start_h, py, box.bin_h, iy, box.grid_h);
       int64_t y0, y1;
       T wy0, wy1;
       if (!roi_taps(y, g.h, y0, y1, wy0, wy1)) continue;
       for (int64_t ix = 0; ix < box.grid_w; ++ix) {
-        const T x = box.start_w + static_cast<T>(px) * box.bin_w +
-                    static_cast<T>(static_cast<float>(ix) + .5f) * box.bin_w / static_cast<T>(box.grid_w);
+        const T x = roi_sample(box.start_w, px, box.bin_w, ix, box.grid_w);
         int64_t x0, x1;
         T wx0, wx1;
         if (!roi_taps(x, g.w, x0, x1, wx0, wx1)) continue;
@@ -62,14 +48,12 @@ __global__ void roi_align_backward_kernel(const T* __restrict__ grad, ImageGeome
     T* plane = grad_input + (static_cast<int64_t>(roi[0]) * C + c) * H * W;
     const T g = grad[k * gg.sn + c * gg.sc + py * gg.sh + px * gg.sw] / static_cast<T>(box.count);
     for (int64_t iy = 0; iy < box.grid_h; ++iy) {
-      const T y = box.start_h + static_cast<T>(py) * box.bin_h +
-                  static_cast<T>(static_cast<float>(iy) + .5f) * box.bin_h / static_cast<T>(box.grid_h);
+      const T y = roi_sample(box.start_h, py, box.bin_h, iy, box.grid_h);
       int64_t y0, y1;
       T wy0, wy1;
       if (!roi_taps(y, H, y0, y1, wy0, wy1)) continue;
       for (int64_t ix = 0; ix < box.grid_w; ++ix) {
-        const T x = box.start_w + static_cast<T>(px) * box.bin_w +
-                    static_cast<T>(static_cast<float>(ix) + .5f) * box.bin_w / static_cast<T>(box.grid_w);
+        const T x = roi_sample(box.start_w, px, box.bin_w, ix, box.grid_w);
         int64_t x0, x1;
         T wx0, wx1;
         if (!roi_taps(x, W, x0, x1, wx0, wx1)) continue;
@@ -82,80 +66,51 @@ __global__ void roi_align_backward_kernel(const T* __restrict__ grad, ImageGeome
   }
 }
 
-template <typename T>
-void check_rois_cuda(const Tensor& rois, int64_t batch, double spatial_scale, int64_t ph, int64_t pw,
-                     int64_t sampling_ratio, bool aligned, cudaStream_t stream, const char* op) {
-  const std::vector<T> host = host_rois<T>(rois, stream, op);
-  check_roi_batch_indices<T>(host.data(), rois.size(0), batch, op);
-  check_roi_extents<T>(host.data(), rois.size(0), static_cast<T>(spatial_scale), ph, pw, sampling_ratio, aligned,
-                       false, op);
-}
-
 Tensor roi_align_cuda(const Tensor& input, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                       int64_t pooled_width, int64_t sampling_ratio, bool aligned) {
-  check_roi_inputs(input, rois_in, pooled_height, pooled_width, "roi_align");
-  const int64_t k = rois_in.size(0);
-  Tensor output = allocate_image(input, k, input.size(1), pooled_height, pooled_width, input.scalar_type(), false,
-                                 true, "roi_align", "output_size");
+  Tensor output = roi_allocate_output(input, rois_in, pooled_height, pooled_width, "roi_align");
   const torch::stable::accelerator::DeviceGuard guard(input.get_device_index());
   const cudaStream_t stream = cuda::current_stream(input);
   const Tensor rois = torch::stable::contiguous(rois_in);
   const ImageGeometry g = image_geometry(input);
   const int64_t total = output.numel();
-  constexpr int threads = 256;
-  if (input.scalar_type() == ScalarType::Float) {
-    check_rois_cuda<float>(rois, g.n, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned, stream,
-                           "roi_align");
-    if (total == 0) return output;
-    roi_align_forward_kernel<float><<<cuda::blocks_for(total, threads), threads, 0, stream>>>(
-        input.const_data_ptr<float>(), g, rois.const_data_ptr<float>(), total, static_cast<float>(spatial_scale),
-        pooled_height, pooled_width, sampling_ratio, aligned, output.mutable_data_ptr<float>());
-  } else {
-    check_rois_cuda<double>(rois, g.n, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned, stream,
-                            "roi_align");
-    if (total == 0) return output;
-    roi_align_forward_kernel<double><<<cuda::blocks_for(total, threads), threads, 0, stream>>>(
-        input.const_data_ptr<double>(), g, rois.const_data_ptr<double>(), total, spatial_scale, pooled_height,
-        pooled_width, sampling_ratio, aligned, output.mutable_data_ptr<double>());
-  }
-  cuda::check_launch("roi_align");
+  dispatch_roi_dtype(input.scalar_type(), [&](auto zero) {
+    using T = decltype(zero);
+    check_rois<T>(cuda::to_host<T>(rois, stream, "roi_align").data(), rois.size(0), g.n, spatial_scale,
+                  pooled_height, pooled_width, sampling_ratio, aligned, false, "roi_align");
+    if (total == 0) return;
+    constexpr int threads = 256;
+    roi_align_forward_kernel<T><<<cuda::blocks_for(total, threads), threads, 0, stream>>>(
+        input.const_data_ptr<T>(), g, rois.const_data_ptr<T>(), total, static_cast<T>(spatial_scale), pooled_height,
+        pooled_width, sampling_ratio, aligned, output.mutable_data_ptr<T>());
+    cuda::check_launch("roi_align");
+  });
   return output;
 }
 
 Tensor roi_align_backward_cuda(const Tensor& grad, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                                int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height,
                                int64_t width, int64_t sampling_ratio, bool aligned) {
-  check_roi_inputs(grad, rois_in, pooled_height, pooled_width, "_roi_align_backward");
-  check_roi_backward(grad, rois_in, batch_size, channels, height, width, "_roi_align_backward");
-  STD_TORCH_CHECK(grad.size(2) == pooled_height && grad.size(3) == pooled_width,
-                  "triptych::_roi_align_backward: grad must be (K, C, pooled_height, pooled_width)");
-  Tensor grad_input = allocate_image(grad, batch_size, channels, height, width, grad.scalar_type(), false, true,
-                                     "_roi_align_backward", "the input size");
+  Tensor grad_input = roi_align_backward_allocate(grad, rois_in, pooled_height, pooled_width, batch_size, channels,
+                                                  height, width);
   const torch::stable::accelerator::DeviceGuard guard(grad.get_device_index());
   const cudaStream_t stream = cuda::current_stream(grad);
   const Tensor rois = torch::stable::contiguous(rois_in);
   const ImageGeometry gg = image_geometry(grad);
   const int64_t total = grad.numel();
-  constexpr int threads = 256;
   cudaMemsetAsync(grad_input.mutable_data_ptr(), 0,
                   static_cast<size_t>(grad_input.numel()) * element_size(grad.scalar_type()), stream);
-  if (grad.scalar_type() == ScalarType::Float) {
-    check_rois_cuda<float>(rois, batch_size, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned,
-                           stream, "_roi_align_backward");
-    if (total == 0) return grad_input;
-    roi_align_backward_kernel<float><<<cuda::blocks_for(total, threads), threads, 0, stream>>>(
-        grad.const_data_ptr<float>(), gg, rois.const_data_ptr<float>(), total, static_cast<float>(spatial_scale),
-        pooled_height, pooled_width, sampling_ratio, aligned, channels, height, width,
-        grad_input.mutable_data_ptr<float>());
-  } else {
-    check_rois_cuda<double>(rois, batch_size, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned,
-                            stream, "_roi_align_backward");
-    if (total == 0) return grad_input;
-    roi_align_backward_kernel<double><<<cuda::blocks_for(total, threads), threads, 0, stream>>>(
-        grad.const_data_ptr<double>(), gg, rois.const_data_ptr<double>(), total, spatial_scale, pooled_height,
-        pooled_width, sampling_ratio, aligned, channels, height, width, grad_input.mutable_data_ptr<double>());
-  }
-  cuda::check_launch("_roi_align_backward");
+  dispatch_roi_dtype(grad.scalar_type(), [&](auto zero) {
+    using T = decltype(zero);
+    check_rois<T>(cuda::to_host<T>(rois, stream, "_roi_align_backward").data(), rois.size(0), batch_size,
+                  spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned, false, "_roi_align_backward");
+    if (total == 0) return;
+    constexpr int threads = 256;
+    roi_align_backward_kernel<T><<<cuda::blocks_for(total, threads), threads, 0, stream>>>(
+        grad.const_data_ptr<T>(), gg, rois.const_data_ptr<T>(), total, static_cast<T>(spatial_scale), pooled_height,
+        pooled_width, sampling_ratio, aligned, channels, height, width, grad_input.mutable_data_ptr<T>());
+    cuda::check_launch("_roi_align_backward");
+  });
   return grad_input;
 }
 

@@ -52,13 +52,6 @@ inline int64_t bin_argmax(const T* plane, int64_t sh, int64_t sw, int64_t W, int
 }
 
 template <typename T>
-void check_pool_rois(const Tensor& rois, int64_t batch, double spatial_scale, const char* op) {
-  const T* r = rois.const_data_ptr<T>();
-  check_roi_batch_indices<T>(r, rois.size(0), batch, op);
-  check_roi_extents<T>(r, rois.size(0), static_cast<T>(spatial_scale), 1, 1, 1, false, true, op);
-}
-
-template <typename T>
 void roi_pool_forward_typed(const Tensor& input, const T* rois, int64_t k, T scale, int64_t ph, int64_t pw,
                             Tensor& output) {
   const ImageGeometry g = image_geometry(input);
@@ -106,46 +99,30 @@ void roi_pool_backward_typed(const Tensor& grad, const Tensor& input, const T* r
 
 Tensor roi_pool_cpu(const Tensor& input, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                     int64_t pooled_width) {
-  check_roi_inputs(input, rois_in, pooled_height, pooled_width, "roi_pool");
-  const int64_t k = rois_in.size(0);
-  Tensor output = allocate_image(input, k, input.size(1), pooled_height, pooled_width, input.scalar_type(), false,
-                                 true, "roi_pool", "output_size");
+  Tensor output = roi_allocate_output(input, rois_in, pooled_height, pooled_width, "roi_pool");
   const Tensor rois = torch::stable::contiguous(rois_in);
-  if (input.scalar_type() == ScalarType::Float) {
-    check_pool_rois<float>(rois, input.size(0), spatial_scale, "roi_pool");
-    if (output.numel() > 0)
-      roi_pool_forward_typed<float>(input, rois.const_data_ptr<float>(), k, static_cast<float>(spatial_scale),
-                                    pooled_height, pooled_width, output);
-  } else {
-    check_pool_rois<double>(rois, input.size(0), spatial_scale, "roi_pool");
-    if (output.numel() > 0)
-      roi_pool_forward_typed<double>(input, rois.const_data_ptr<double>(), k, spatial_scale, pooled_height,
-                                     pooled_width, output);
-  }
+  dispatch_roi_dtype(input.scalar_type(), [&](auto zero) {
+    using T = decltype(zero);
+    check_rois<T>(rois.const_data_ptr<T>(), rois.size(0), input.size(0), spatial_scale, 1, 1, 1, false, true,
+                  "roi_pool");
+    if (output.numel() == 0) return;
+    roi_pool_forward_typed<T>(input, rois.const_data_ptr<T>(), rois.size(0), static_cast<T>(spatial_scale),
+                              pooled_height, pooled_width, output);
+  });
   return output;
 }
 
 Tensor roi_pool_backward_cpu(const Tensor& grad, const Tensor& input, const Tensor& rois_in, double spatial_scale,
                              int64_t pooled_height, int64_t pooled_width) {
-  check_roi_inputs(input, rois_in, pooled_height, pooled_width, "_roi_pool_backward");
-  STD_TORCH_CHECK(grad.dim() == 4 && grad.size(0) == rois_in.size(0) && grad.size(1) == input.size(1) &&
-                      grad.size(2) == pooled_height && grad.size(3) == pooled_width,
-                  "triptych::_roi_pool_backward: grad must be (K, C, pooled_height, pooled_width)");
-  STD_TORCH_CHECK(grad.scalar_type() == input.scalar_type() && grad.is_cuda() == input.is_cuda(),
-                  "triptych::_roi_pool_backward: grad must have the dtype and device of input");
+  Tensor grad_input = roi_pool_backward_allocate(grad, input, rois_in, pooled_height, pooled_width);
   const Tensor rois = torch::stable::contiguous(rois_in);
-  const ImageGeometry g = image_geometry(input);
-  Tensor grad_input = allocate_image(input, g.n, g.c, g.h, g.w, input.scalar_type(), false, true,
-                                     "_roi_pool_backward", "input");
-  if (input.scalar_type() == ScalarType::Float) {
-    check_pool_rois<float>(rois, g.n, spatial_scale, "_roi_pool_backward");
-    roi_pool_backward_typed<float>(grad, input, rois.const_data_ptr<float>(), rois.size(0),
-                                   static_cast<float>(spatial_scale), pooled_height, pooled_width, grad_input);
-  } else {
-    check_pool_rois<double>(rois, g.n, spatial_scale, "_roi_pool_backward");
-    roi_pool_backward_typed<double>(grad, input, rois.const_data_ptr<double>(), rois.size(0), spatial_scale,
-                                    pooled_height, pooled_width, grad_input);
-  }
+  dispatch_roi_dtype(input.scalar_type(), [&](auto zero) {
+    using T = decltype(zero);
+    check_rois<T>(rois.const_data_ptr<T>(), rois.size(0), input.size(0), spatial_scale, 1, 1, 1, false, true,
+                  "_roi_pool_backward");
+    roi_pool_backward_typed<T>(grad, input, rois.const_data_ptr<T>(), rois.size(0), static_cast<T>(spatial_scale),
+                               pooled_height, pooled_width, grad_input);
+  });
   return grad_input;
 }
 
