@@ -43,27 +43,29 @@ def _kernel_float(*tensors: torch.Tensor) -> list[torch.Tensor]:
 # --- nms and batched_nms ----------------------------------------------------------------------
 
 
-def _pairwise_iou_tv(boxes: torch.Tensor) -> torch.Tensor:
-    """(N, N) IoU with torchvision's NMS arithmetic and operation order, in the boxes' dtype:
+def _iou_tv(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    """(N, M) IoU with torchvision's NMS arithmetic and operation order, in the boxes' dtype:
     ``inter / (area_i + area_j - inter)``, areas not clamped (a degenerate box has a negative
     or zero area, exactly as torchvision computes it)."""
-    x1, y1, x2, y2 = boxes.unbind(1)
-    area = (x2 - x1) * (y2 - y1)
-    w = (torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None])).clamp(min=0)
-    h = (torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None])).clamp(min=0)
-    inter = w * h
-    return inter / (area[:, None] + area[None] - inter)
+    area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+    area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+    w = (torch.minimum(boxes1[:, None, 2], boxes2[None, :, 2]) - torch.maximum(boxes1[:, None, 0], boxes2[None, :, 0]))
+    h = (torch.minimum(boxes1[:, None, 3], boxes2[None, :, 3]) - torch.maximum(boxes1[:, None, 1], boxes2[None, :, 1]))
+    inter = w.clamp(min=0) * h.clamp(min=0)
+    return inter / (area1[:, None] + area2[None, :] - inter)
 
 
 def _nms_reference(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     torch._check(boxes.dim() == 2 and boxes.shape[-1] == 4, lambda: "nms: boxes must be an (N, 4) tensor")
     order = torch.sort(scores, descending=True, stable=True).indices
-    # Compared in float64, as torchvision's kernel compares its float IoU with a double threshold.
-    over = (_pairwise_iou_tv(boxes[order]).double() > iou_threshold).triu(1)
+    ranked = boxes[order]
     keep = torch.ones(order.numel(), dtype=torch.bool, device=boxes.device)
     for i in range(order.numel()):
         if keep[i]:
-            keep &= ~over[i]
+            # Compared in float64, as torchvision's kernel compares its float IoU with a double
+            # threshold. One row at a time: memory O(N), not O(N**2).
+            over = _iou_tv(ranked[i:i + 1], ranked[i + 1:])[0].double() > iou_threshold
+            keep[i + 1:] &= ~over
     return order[keep]
 
 
