@@ -25,6 +25,7 @@ $(STAMP): $(SOURCES)
 
 demo: install
 	TRIPTYCH_OFFLINE=1 $(PY) examples/demo.py
+	TRIPTYCH_OFFLINE=1 $(PY) examples/train_vision.py --out $(VENV)/train_vision
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -410,7 +410,7 @@ def test_models_subcommand_in_the_triptych_command(capsys):
 
     assert SUBCOMMANDS["models"] == "triptych.models.cli:add_parser"
     assert main(["models", "list", "resnet*", "--json"]) == 0
-    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["resnet18"]
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["resnet18", "resnet50"]
     assert main(["models", "info", "resnet19"]) == 2
     assert "did you mean 'resnet18'" in capsys.readouterr().err
     result = subprocess.run([sys.executable, "-m", "triptych", "models", "--help"],

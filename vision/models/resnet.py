@@ -2,7 +2,9 @@
 
 Parameter and buffer names follow the layout of torchvision's published checkpoints
 (``conv1``, ``bn1``, ``layer1``..``layer4`` of blocks with ``conv1/bn1/conv2/bn2`` and a
-``downsample`` = (1x1 conv, batch norm) where the shape changes, ``fc``), so those files load
+``downsample`` = (1x1 conv, batch norm) where the shape changes, ``fc``; ResNet-50's
+:class:`Bottleneck` blocks add ``conv3/bn3`` and take the stride on the 3x3 ``conv2``, as
+torchvision's "ResNet v1.5"), so those files load
 with ``strict=True``. The weight tables are in :mod:`triptych.vision.models._weights`.
 """
 
@@ -15,9 +17,9 @@ from torch import nn
 
 from triptych.models import check_num_classes, load_weights, register_model
 
-from ._weights import ResNet18_Weights
+from ._weights import ResNet18_Weights, ResNet50_Weights
 
-__all__ = ["BasicBlock", "ResNet", "resnet18"]
+__all__ = ["BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet50"]
 
 
 class BasicBlock(nn.Module):
@@ -50,11 +52,46 @@ class BasicBlock(nn.Module):
         return self.relu(out + shortcut)
 
 
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3 (strided), 1x1 expand (x4), each with batch norm, plus the shortcut.
+
+    ``(B, in_channels, H, W) -> (B, 4 * channels, ceil(H / stride), ceil(W / stride))``; the
+    stride is on the 3x3 convolution (torchvision's ResNet v1.5); the shortcut is a strided 1x1
+    convolution + batch norm (``downsample``) when the shape changes.
+    """
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, channels: int, *, stride: int = 1):
+        super().__init__()
+        out_channels = channels * self.expansion
+        self.conv1 = nn.Conv2d(in_channels, channels, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.conv3 = nn.Conv2d(channels, out_channels, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample: nn.Module | None = None
+        if stride != 1 or in_channels != out_channels:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + shortcut)
+
+
 class ResNet(nn.Module):
     """A ResNet for ``(B, 3, H, W)`` images: stem, four stages, global average pool, linear head.
 
     Args:
-        block: the residual block class (:class:`BasicBlock`).
+        block: the residual block class (:class:`BasicBlock` or :class:`Bottleneck`).
         layers: blocks per stage, e.g. ``(2, 2, 2, 2)`` for ResNet-18.
         num_classes: outputs of the head ``fc``.
         zero_init_residual: start each block's last batch-norm scale at 0, so every block
@@ -64,7 +101,7 @@ class ResNet(nn.Module):
     ``forward_head`` pools it and gives the logits ``(B, num_classes)``.
     """
 
-    def __init__(self, block: type[BasicBlock], layers: Sequence[int], *,
+    def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: Sequence[int], *,
                  num_classes: int = 1000, zero_init_residual: bool = False):
         super().__init__()
         if len(layers) != 4 or any(int(n) < 1 for n in layers):
@@ -96,7 +133,9 @@ class ResNet(nn.Module):
                 nn.init.zeros_(module.bias)
         if zero_init_residual:
             for module in self.modules():
-                if isinstance(module, BasicBlock):
+                if isinstance(module, Bottleneck):
+                    nn.init.zeros_(module.bn3.weight)
+                elif isinstance(module, BasicBlock):
                     nn.init.zeros_(module.bn2.weight)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -137,6 +176,34 @@ def resnet18(*, weights: ResNet18_Weights | str | None = None, progress: bool = 
     weights = ResNet18_Weights.verify(weights)
     check_num_classes(weights, num_classes)
     model = ResNet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes)
+    if weights is not None:
+        load_weights(model, weights, progress=progress)
+    return model
+
+
+@register_model(weights=ResNet50_Weights)
+def resnet50(*, weights: ResNet50_Weights | str | None = None, progress: bool = True,
+             num_classes: int = 1000) -> ResNet:
+    """ResNet-50 (v1.5, :class:`Bottleneck` blocks 3-4-6-3): 25.6 M parameters;
+    ``(B, 3, H, W)`` -> ``(B, num_classes)`` logits.
+
+    Args:
+        weights: None (random init), ``ResNet50_Weights.IMAGENET1K_V1``,
+            ``ResNet50_Weights.IMAGENET1K_V2`` (= ``"DEFAULT"``), a member's name, or a local
+            checkpoint path / ``file://`` URL of the same layout (loaded with ``strict=True``).
+        progress: show a download progress bar.
+        num_classes: outputs of the head; must be 1000 with the ImageNet weights.
+
+    Example:
+        >>> import torch
+        >>> from triptych.vision.models import resnet50
+        >>> model = resnet50(num_classes=10).eval()
+        >>> model(torch.rand(1, 3, 64, 64)).shape
+        torch.Size([1, 10])
+    """
+    weights = ResNet50_Weights.verify(weights)
+    check_num_classes(weights, num_classes)
+    model = ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes)
     if weights is not None:
         load_weights(model, weights, progress=progress)
     return model
