@@ -1,5 +1,5 @@
 # Two commands set up everything on a fresh machine:
-#   make demo   create .venv, install, build, run the demo offline
+#   make demo   create .venv, install, build, run the demo and the vision and text training examples offline
 #   make test   the same install, then ruff, the CUDA compile check, pytest and `make sanitize`
 PYTHON ?= python3
 VENV   ?= .venv
@@ -26,6 +26,7 @@ $(STAMP): $(SOURCES)
 demo: install
 	TRIPTYCH_OFFLINE=1 $(PY) examples/demo.py
 	TRIPTYCH_OFFLINE=1 $(PY) examples/train_vision.py --out $(VENV)/train_vision
+	TRIPTYCH_OFFLINE=1 $(PY) examples/train_text.py --out $(VENV)/train_text
 
 lint: install
 	$(VENV)/bin/ruff check .
