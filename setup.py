@@ -150,9 +150,10 @@ def extensions():
     from torch.utils.cpp_extension import BuildExtension, CppExtension, CUDAExtension
 
     csrc = ROOT / "core" / "csrc"
+    text_csrc = csrc / "text"
     jpeg = jpeg_wanted()
     sources = sorted(str(p.relative_to(ROOT)) for p in csrc.rglob("*.cpp")
-                     if jpeg is not None or p.name not in JPEG_SOURCES)
+                     if text_csrc not in p.parents and (jpeg is not None or p.name not in JPEG_SOURCES))
     with_cuda = cuda_wanted(torch)
     macros = [("TORCH_TARGET_VERSION", TORCH_TARGET_VERSION), ("Py_LIMITED_API", PY_LIMITED_API)]
     cxx_flags = ["-O3", "-std=c++17", "-fdiagnostics-color=always"]
@@ -161,6 +162,7 @@ def extensions():
         sanitize = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
         cxx_flags = ["-O1", "-g", "-std=c++17", *sanitize]
         link_flags = sanitize
+    text_ext = text_extension(text_csrc, csrc, cxx_flags, link_flags)  # before _C's libjpeg flags
     include_dirs, extra_objects = [str(csrc)], []
     if jpeg is not None:
         include_dirs += jpeg[0]
@@ -192,7 +194,30 @@ def extensions():
         extra_link_args=link_flags,
         py_limited_api=True,
     )
-    return [ext], {"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)}
+    return [ext, text_ext], {
+        "build_ext": BuildExtension.with_options(no_python_abi_suffix=True)
+    }
+
+
+def text_extension(text_csrc, csrc, cxx_flags, link_flags):
+    """``triptych._text``: the tokenizers' core, a plain CPython limited-API module (no libtorch).
+
+    Tokenizers take and return Python strings and lists, which torch custom ops cannot carry;
+    see core/csrc/text/text_module.cpp. Py_LIMITED_API 3.10 for PyUnicode_AsUTF8AndSize
+    (the project requires Python >= 3.10). Same compiler flags as _C (sanitizers included).
+    """
+    from setuptools import Extension
+
+    return Extension(
+        "triptych._text",
+        sorted(str(p.relative_to(ROOT)) for p in text_csrc.glob("*.cpp")),
+        include_dirs=[str(csrc)],
+        define_macros=[("Py_LIMITED_API", "0x030A0000")],
+        extra_compile_args=[*cxx_flags, "-pthread"],
+        extra_link_args=[*link_flags, "-pthread"],
+        language="c++",
+        py_limited_api=True,
+    )
 
 
 ext_modules, cmdclass = extensions()

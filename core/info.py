@@ -7,6 +7,7 @@ compiled ops work, io and transforms do not), ``not installed`` or ``empty (not 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import platform
 import sys
@@ -29,9 +30,11 @@ def _domains() -> dict[str, str]:
     for domain in DOMAINS:
         status = domain_status(domain)
         if status in ("ok", "kernels only"):
-            # Importing a domain's ``ops`` module defines its ops, so every op shows up.
+            # Importing a domain's ``ops`` module defines its ops, so every op shows up (a domain
+            # may have none: text's compiled tokenizers are not torch ops).
             try:
-                importlib.import_module(f"triptych.{domain}.ops")
+                if importlib.util.find_spec(f"triptych.{domain}.ops") is not None:
+                    importlib.import_module(f"triptych.{domain}.ops")
             except ImportError as exc:
                 status = f"broken ({exc})"
         if status in ("kernels only", "not installed"):

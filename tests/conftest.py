@@ -40,6 +40,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def triptych_home(tmp_path, monkeypatch):
+    """A fresh ``TRIPTYCH_HOME`` for the test; no offline/mirror/progress switch leaks in from
+    the shell."""
+    for name in ("TRIPTYCH_OFFLINE", "TRIPTYCH_MIRROR", "TRIPTYCH_PROGRESS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TRIPTYCH_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
 def seeded_generator() -> torch.Generator:
     """A generator with a fresh random seed per test (printed on failure via the id)."""
     seed = int(torch.randint(0, 2**31 - 1, ()).item())

@@ -38,12 +38,8 @@ CATEGORIES = ["cat", "dog", "bird"]
 
 
 @pytest.fixture(autouse=True)
-def _home(tmp_path, monkeypatch):
-    """A fresh cache root per test; no switch leaks in from the shell."""
-    for name in ("TRIPTYCH_OFFLINE", "TRIPTYCH_MIRROR", "TRIPTYCH_PROGRESS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRIPTYCH_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+def _home(triptych_home):
+    return triptych_home
 
 
 class Tiny(nn.Module):

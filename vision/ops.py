@@ -585,15 +585,46 @@ def resized_crop(
     return resized_crop_op(image, _check_boxes(image, boxes), size, interpolation, bool(antialias))
 
 
-def _check_image(image: torch.Tensor, name: str) -> None:
+_KERNEL_DTYPES = (torch.uint8, torch.float32, torch.float64)
+
+
+def _check_image(
+    image: torch.Tensor,
+    name: str,
+    channels: Sequence[int] | None = None,
+    *,
+    ndims: Sequence[int] | None = (3, 4),
+    min_ndim: int = 3,
+    dtypes: Sequence[torch.dtype] | None = _KERNEL_DTYPES,
+    allow_empty: bool = False,
+) -> None:
+    """The one image check of vision (ops, functionals, drawing utilities).
+
+    ``image`` must be a tensor with ``ndims`` dimensions (``None``: at least ``min_ndim``, i.e.
+    ``(..., C, H, W)``, or ``(..., H, W)`` with ``min_ndim=2``), a dtype in ``dtypes``
+    (``None``: any; the string ``"uint8 or float"`` in the message comes from the set), ``C``
+    in ``channels`` when given and, unless ``allow_empty`` (photometric kernels map an empty
+    image to an empty image), at least one pixel: an empty image has nothing to resample.
+    """
     if not isinstance(image, torch.Tensor):
         raise TypeError(f"{name} expects a tensor, got {type(image).__name__}")
-    if image.dim() not in (3, 4):
-        raise ValueError(f"{name} expects (C, H, W) or (N, C, H, W), got shape {tuple(image.shape)}")
-    if image.dtype not in (torch.uint8, torch.float32, torch.float64):
-        raise TypeError(f"{name} supports uint8, float32 and float64 images, got {image.dtype}")
-    if image.shape[-1] == 0 or image.shape[-2] == 0:
-        raise ValueError(f"{name}: the image is empty, shape {tuple(image.shape)}")
+    if ndims is not None and image.dim() not in ndims:
+        shapes = {2: "(H, W)", 3: "(C, H, W)", 4: "(N, C, H, W)"}
+        wanted = " or ".join(shapes[n] for n in ndims)
+        extra = " (not a batch)" if tuple(ndims) == (3,) else ""
+        raise ValueError(f"{name} expects {wanted}{extra}, got shape {tuple(image.shape)}")
+    if ndims is None and image.dim() < min_ndim:
+        layout = "(..., C, H, W)" if min_ndim == 3 else "(..., H, W)"
+        raise ValueError(f"{name} expects an image {layout}, got shape {tuple(image.shape)}")
+    if dtypes is not None and image.dtype not in dtypes:
+        names = ", ".join(str(d).removeprefix("torch.") for d in dtypes)
+        raise TypeError(f"{name} supports {names} images, got {image.dtype}")
+    if channels is not None and image.shape[-3] not in channels:
+        raise TypeError(f"{name} expects images with C in {tuple(channels)}, got shape "
+                         f"{tuple(image.shape)}")
+    if not allow_empty and (image.shape[-2] == 0 or image.shape[-1] == 0):
+        raise ValueError(f"{name} got an empty image of shape {tuple(image.shape)}: height and "
+                         "width must be at least 1")
 
 
 def _index(value, what: str) -> int:

@@ -21,6 +21,7 @@ from triptych.paths import write_atomic
 
 from ._pil import pil_modules
 from .io import _pil_to_tensor
+from .ops import _check_image as _check_any_image
 
 Image, ImageColor, ImageDraw, ImageFont = pil_modules("Image", "ImageColor", "ImageDraw", "ImageFont")
 
@@ -231,17 +232,12 @@ def _one_color(color, what: str) -> tuple[int, int, int]:
     raise ValueError(f"{what}: a colour is a name, '#rrggbb', an (r, g, b) tuple of 0-255 or an int grey level; got {color!r}")
 
 
+_DRAWABLE_DTYPES = (torch.uint8, torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
 def _check_image(image, what: str, channels: Sequence[int]) -> None:
-    if not isinstance(image, torch.Tensor):
-        raise TypeError(f"{what} expects a (C, H, W) tensor, got {type(image).__name__}")
-    if not (image.dtype == torch.uint8 or image.is_floating_point()):
-        raise TypeError(f"{what} expects a uint8 or floating-point image, got {image.dtype}")
-    if image.dim() != 3:
-        raise ValueError(f"{what} expects one (C, H, W) image (not a batch), got shape {tuple(image.shape)}")
-    if image.shape[0] not in channels:
-        raise ValueError(f"{what} expects C in {tuple(channels)}, got shape {tuple(image.shape)}")
-    if image.shape[1] == 0 or image.shape[2] == 0:
-        raise ValueError(f"{what} got an empty image of shape {tuple(image.shape)}")
+    """One ``(C, H, W)`` image (not a batch) that drawing can read: uint8 or floating point."""
+    _check_any_image(image, what, channels, ndims=(3,), dtypes=_DRAWABLE_DTYPES)
 
 
 def _float_to_uint8(image: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,9 @@ from triptych.datasets import DownloadError, OfflineError, download, is_verified
 dl = importlib.import_module("triptych.datasets.download")
 http = importlib.import_module("triptych.datasets._http")
 
-FAST = {"progress": False, "timeout": 2.0, "retries": 2, "backoff": 0.001, "max_backoff": 0.01}
+# A generous read timeout: on a loaded machine a 2 s timeout fired spuriously and added a retry
+# wait that tests counting the waits (Retry-After) then saw. Tests of timeouts set their own.
+FAST = {"progress": False, "timeout": 10.0, "retries": 2, "backoff": 0.001, "max_backoff": 0.01}
 
 
 def payload(n: int = 256 * 1024) -> tuple[bytes, str]:

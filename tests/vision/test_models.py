@@ -36,11 +36,8 @@ LAYOUT = json.loads((Path(__file__).with_name("resnet18_checkpoint_layout.json")
 
 
 @pytest.fixture(autouse=True)
-def _home(tmp_path, monkeypatch):
-    for name in ("TRIPTYCH_OFFLINE", "TRIPTYCH_MIRROR", "TRIPTYCH_PROGRESS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("TRIPTYCH_HOME", str(tmp_path / "home"))
-    return tmp_path / "home"
+def _home(triptych_home):
+    return triptych_home
 
 
 def random_checkpoint() -> dict[str, torch.Tensor]:
