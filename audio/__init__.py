@@ -1,5 +1,31 @@
-"""triptych.audio: audio I/O, features and transforms (not built yet: only its catalog entries, in ``datasets``).
+"""triptych.audio: audio I/O, features and transforms (torchaudio's names and meanings).
 
-Its io will need the ``audio`` extra (``pip install 'triptych[audio]'``), checked where it is used
-(``triptych._deps.require("soundfile", "audio")``), not at import.
+* :mod:`triptych.audio.io` — load / save / info / stream through soundfile; needs the
+  ``audio`` extra (``pip install 'triptych[audio]'``), checked where it is used
+  (``triptych._deps.require("soundfile", "audio")``), not at import.
+* :mod:`triptych.audio.functional` and :mod:`triptych.audio.transforms` — spectrograms, mel
+  features, filters, resampling, masking and the other torchaudio transforms.
+* :mod:`triptych.audio.ops` — the compiled kernels (``resample_poly``, ``lfilter_iir``).
+* :mod:`triptych.audio.datasets` — the audio datasets' catalog entries.
+
+Submodules load on first use, so the features work without soundfile installed.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_SUBMODULES = ("io", "functional", "transforms", "ops", "datasets")
+
+__all__ = list(_SUBMODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"triptych.audio.{name}")
+    raise AttributeError(f"module 'triptych.audio' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_SUBMODULES))

@@ -242,11 +242,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                    "Accept-Ranges": "bytes", "ETag": f'"{total:x}-{int(path.stat().st_mtime):x}"'}
         if status == 206:
             headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+        owner._record(name, status=status)  # before the client can see it and ask again
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        owner._record(name, status=status)
         limit = length
         if kind in ("drop", "trickle"):
             limit = min(fault.after, length)
@@ -288,11 +288,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.server.owner._record(name, sent=len(data))
 
     def _send_endless(self, name: str, limit: int) -> None:
+        self.server.owner._record(name, status=200)
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Connection", "close")
         self.end_headers()
-        self.server.owner._record(name, status=200)
         self.close_connection = True
         block = bytes(64 * 1024)
         for _ in range(0, limit, len(block)):
@@ -305,12 +305,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.server.owner._record(name, sent=len(block))
 
     def _send_bytes(self, name: str, status: int, body: bytes, headers: dict) -> None:
+        # Recorded before sending: once the client has the status it may ask again, and another
+        # handler thread would otherwise record the next status first.
+        self.server.owner._record(name, status=status)
         self.send_response(status)
         headers = {"Content-Length": str(len(body)), **headers}
         for key, value in headers.items():
             self.send_header(key, value)
         self.end_headers()
-        self.server.owner._record(name, status=status)
         if body:
             self._write(name, body)
 

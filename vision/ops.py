@@ -685,3 +685,11 @@ def _check_size(size: Sequence[int] | int, image: torch.Tensor, out_dtype: torch
 def _check_interpolation(interpolation: str) -> None:
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {interpolation!r}")
+
+
+# --- detection ops (nms, boxes, RoI pooling, losses): vision/_detection_ops.py ----------------
+
+from triptych.vision import _detection_ops  # noqa: E402
+from triptych.vision._detection_ops import *  # noqa: E402,F401,F403
+
+__all__ += _detection_ops.__all__
