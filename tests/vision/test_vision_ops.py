@@ -22,6 +22,11 @@ from triptych.vision.ops import (
 
 COMPILED = library.EXTENSION_ERROR is None
 DTYPES = [torch.uint8, torch.float32, torch.float64]
+# uint8 -> uint8 resizes run in int16 fixed point (weights to 2^-14 or finer, an intermediate
+# with 6-7 fraction bits), so a value within about 0.01 of .5 may round the other way: about
+# 0.4 % of values differ by one level on these random images (1.5 % the most seen over 40
+# seeds per mode, bilinear without antialias). Never more than one level.
+UINT8_MISMATCH_RATE = 0.03
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -116,8 +121,8 @@ def test_resize_matches_reference_on_random_inputs(seeded_generator, dtype, inte
                 mismatched += int((got != want_values).sum())
                 compared += got.numel()
     if compared:
-        # Off by one level only where float rounding lands on .5: rare, never systematic.
-        assert mismatched / compared < 0.01, f"{mismatched} of {compared} uint8 values differ by one level"
+        # Off by one level only where the value lands near .5: rare, never systematic.
+        assert mismatched / compared < UINT8_MISMATCH_RATE, f"{mismatched} of {compared} uint8 values differ by one level"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -155,6 +160,71 @@ def test_resize_upscale_and_downscale_uint8_hwc(seeded_generator):
             want = _resize_reference(x, list(size), interpolation, True)
             assert (got.int() - want.int()).abs().max() <= 1
             assert got.permute(1, 2, 0).is_contiguous(), "HWC input keeps HWC memory"
+
+
+def test_resize_uint8_fixed_point_large_factors(seeded_generator):
+    # uint8 -> uint8 runs in int16 fixed point: wide windows (strong downscales: more than 8
+    # taps, the one-channel kernel's step), upscales, bicubic overshoot; both pass orders.
+    gen = seeded_generator
+    for shape, size in [((3, 190, 201), (17, 23)), ((1, 160, 33), (9, 70)), ((4, 40, 31), (150, 97)),
+                        ((2, 3, 64, 48), (31, 200))]:
+        x = random_image(gen, torch.uint8, shape)
+        for interpolation in INTERPOLATIONS:
+            for antialias in (True, False):
+                want = resize_oracle(x, size, interpolation, antialias)
+                for name, view in layouts(x):
+                    got = resize(view, size, interpolation=interpolation, antialias=antialias)
+                    gap = (got.int() - want.int()).abs()
+                    msg = f"{name} {tuple(shape)} -> {size} {interpolation} antialias={antialias}"
+                    assert gap.max() <= 1, msg
+                    assert gap.sum() / gap.numel() < UINT8_MISMATCH_RATE, msg
+
+
+def test_resize_uint8_flat_image_stays_flat(seeded_generator):
+    # Fixed point (weights quantised, then renormalised to sum to one) keeps flat areas exact.
+    for value in (0, 1, 128, 254, 255):
+        x = torch.full((3, 57, 43), value, dtype=torch.uint8)
+        for name, view in layouts(x):
+            for interpolation in INTERPOLATIONS:
+                for size in [(20, 11), (113, 90), (57, 19)]:
+                    got = resize(view, size, interpolation=interpolation)
+                    assert (got == value).all(), f"{name} {interpolation} {size}: {got.unique()}"
+        box = torch.tensor([5, 3, 40, 30])
+        assert (resized_crop(x, box, (13, 29)) == value).all()
+
+
+@pytest.mark.skipif(not COMPILED, reason="needs the compiled extension")
+def test_uint8_portable_loops_equal_avx2_loops(tmp_path):
+    # TRIPTYCH_CPU_BASELINE=1 makes the kernels take the portable loops; the fixed-point
+    # uint8 passes do the same integer arithmetic either way, so the bytes must be equal.
+    import subprocess
+    import sys
+
+    code = """
+import sys, torch
+from triptych.vision.ops import resize, resized_crop
+g = torch.Generator().manual_seed(int(sys.argv[2]))
+out = []
+for c, h, w, oh, ow in [(3, 61, 47, 23, 31), (1, 90, 70, 13, 41), (4, 20, 25, 57, 33), (3, 33, 150, 40, 9)]:
+    x = torch.randint(0, 256, (c, h, w), dtype=torch.uint8, generator=g)
+    hwc = x.permute(1, 2, 0).contiguous().permute(2, 0, 1)
+    for view in (x, hwc):
+        for mode in ("nearest", "bilinear", "bicubic"):
+            for aa in (True, False):
+                out.append(resize(view, (oh, ow), interpolation=mode, antialias=aa))
+        out.append(resized_crop(view, torch.tensor([2, 3, h - 5, w - 4]), (oh, ow), interpolation="bicubic"))
+torch.save(out, sys.argv[1])
+"""
+    seed = str(int(torch.randint(0, 2**31 - 1, ()).item()))
+    results = {}
+    for baseline in ("0", "1"):
+        path = tmp_path / f"out{baseline}.pt"
+        env = {**__import__("os").environ, "TRIPTYCH_CPU_BASELINE": baseline}
+        subprocess.run([sys.executable, "-c", code, str(path), seed], check=True, env=env)
+        results[baseline] = torch.load(path)
+    assert len(results["0"]) == len(results["1"])
+    for i, (a, b) in enumerate(zip(results["0"], results["1"])):
+        assert torch.equal(a, b), f"case {i} (seed {seed}): {(a.int() - b.int()).abs().max()} levels apart"
 
 
 def test_resize_same_size_is_identity(seeded_generator):

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -255,8 +256,11 @@ TRIPTYCH_AVX2_FMA void horizontal_row_c34_avx2(
   TRIPTYCH_DISPATCH_TAPS(taps, horizontal_c34_avx2_fixed, in, channels, start, w, taps, out_w, out)
 }
 
+// TRIPTYCH_CPU_BASELINE=1 in the environment (read once) makes the kernels take the portable
+// loops on any CPU, so the tests can compare both versions on one machine.
 inline bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          !(std::getenv("TRIPTYCH_CPU_BASELINE") && std::getenv("TRIPTYCH_CPU_BASELINE")[0] == '1');
   return has;
 }
 #endif

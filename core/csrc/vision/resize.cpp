@@ -5,12 +5,13 @@
 // saturated), float32 and float64 images, (C, H, W) or (N, C, H, W), contiguous or
 // channels-last memory (an HWC image is passed as its CHW permuted view); the output keeps
 // the input's memory format. Separable filtering with weights computed once per output
-// row and column (vision/resample.h), passes in vision/resample_cpu.h.
+// row and column (vision/resample.h), passes in vision/resample_cpu.h (uint8 in the fixed
+// point of vision/resample_fixed_cpu.h).
 #include "vision/resize.h"
 
 #include <algorithm>
 
-#include "vision/resample_cpu.h"
+#include "vision/resample_fixed_cpu.h"
 
 namespace triptych {
 
@@ -67,9 +68,22 @@ void resize_cpu_typed(const Tensor& input, Tensor& output, int interp, bool anti
   const AxisTable<acc_t> tx = make_axis_table<acc_t>(Axis{in.w, out.w, interp, antialias});
   const in_t* src = input.const_data_ptr<in_t>();
   in_t* dst = output.mutable_data_ptr<in_t>();
+  const auto view_of = [&](int64_t n) {
+    return ImageView<in_t>{src + n * in.sn, in.h, in.w, in.c, in.sh, in.sw, in.sc};
+  };
+  if constexpr (std::is_same<in_t, uint8_t>::value) {
+    if (fixed_supported(view_of(0))) {  // uint8 -> uint8 in fixed point
+      const FixedPlan plan = make_fixed_plan(ty, tx, view_of(0));
+      resample_images_fixed(
+          in.n, out.h, out.w, view_of, [&](int64_t) -> const FixedPlan& { return plan; },
+          [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const uint8_t* row) {
+            store_u8(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw, out.sc);
+          });
+      return;
+    }
+  }
   resample_images<in_t, acc_t>(
-      in.n, out.h, out.w,
-      [&](int64_t n) { return ImageView<in_t>{src + n * in.sn, in.h, in.w, in.c, in.sh, in.sw, in.sc}; },
+      in.n, out.h, out.w, view_of,
       [&](int64_t, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
         y = &ty;
         x = &tx;

@@ -4,7 +4,7 @@
 // resized_crop(image, boxes, size, interpolation, antialias): for each image n of a batch (or
 // the one (C, H, W) image), crop box n (top, left, height, width) resized to size = (h, w)
 // with the filters of triptych::resize, in one pass (no cropped copy). Output: the image's
-// dtype (uint8 rounded half to even and saturated, as resize) and memory format.
+// dtype (uint8 rounded half to even and saturated, as resize, in fixed point) and memory format.
 #include "vision/resized_crop.h"
 
 #include "vision/resample_crops_cpu.h"
@@ -64,6 +64,14 @@ void resized_crop_cpu_typed(const Tensor& input, const int64_t* boxes, Tensor& o
   using namespace resample;
   const ImageGeometry out = image_geometry(output);
   in_t* dst = output.mutable_data_ptr<in_t>();
+  if constexpr (std::is_same<in_t, uint8_t>::value) {
+    const bool fixed = resample_crops_fixed(
+        input, boxes, out.h, out.w, interp, antialias,
+        [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const uint8_t* row) {
+          store_u8(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw, out.sc);
+        });
+    if (fixed) return;
+  }
   resample_crops<in_t, acc_t>(
       input, boxes, nullptr, out.h, out.w, interp, antialias,
       [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const acc_t* row) {
