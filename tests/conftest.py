@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
+from pathlib import Path
 
 import pytest
 import torch
+
+# tests/loopback.py (the server and archive helpers) is imported as ``loopback`` by every test
+# folder: keep tests/ on sys.path under ``--import-mode=importlib`` too.
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
 
 _real_connect = socket.socket.connect
 
@@ -59,11 +66,6 @@ def seeded_generator() -> torch.Generator:
 @pytest.fixture
 def loopback_server(tmp_path_factory):
     """A :class:`loopback.LoopbackServer` on 127.0.0.1 serving a fresh temp folder (tests/loopback.py)."""
-    import sys
-    from pathlib import Path
-
-    if str(Path(__file__).parent) not in sys.path:  # only needed with --import-mode=importlib
-        sys.path.insert(0, str(Path(__file__).parent))
     from loopback import LoopbackServer
 
     with LoopbackServer(tmp_path_factory.mktemp("loopback")) as server:

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import io
 import os
 import re
 import socket
 import ssl
 import sys
+import tarfile
 import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -330,3 +332,14 @@ if __name__ == "__main__":
     server.start()
     print(server.base_url, flush=True)
     server.stopped.wait()
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    """A ``.tar.gz`` archive in memory holding ``files`` (member name -> bytes), to serve."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()

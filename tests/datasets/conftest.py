@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import os
-import sys
-import tarfile
-from pathlib import Path
 
 import pytest
+from loopback import tar_gz  # tests/conftest.py keeps tests/ on sys.path
 
 from triptych.datasets import Resource, register_dataset
 from triptych.registry import DATASETS
-
-# tests/loopback.py is imported as ``loopback``: tests/ is on sys.path in pytest's default
-# import mode; this keeps it so under ``--import-mode=importlib`` too.
-_TESTS = str(Path(__file__).resolve().parents[1])
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
 
 
 @pytest.fixture(autouse=True)
@@ -27,16 +18,6 @@ def _no_env(monkeypatch):
     """The tests set the environment switches they need; none leaks in from the shell."""
     for name in ("TRIPTYCH_OFFLINE", "TRIPTYCH_MIRROR", "TRIPTYCH_PROGRESS", "TRIPTYCH_HOME"):
         monkeypatch.delenv(name, raising=False)
-
-
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -5,22 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import tarfile
 
 import pytest
+from loopback import tar_gz  # tests/conftest.py keeps tests/ on sys.path
 
 from triptych.datasets import Resource
 from triptych.text.datasets import AG_NEWS, IMDB
-
-
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def served(cls, server, filename: str, data: bytes):
