@@ -74,26 +74,18 @@ class BPEEncoder final : public Encoder {
   std::unique_ptr<triptych_text::BPE> bpe_;
 };
 
-class WordPieceEncoder final : public Encoder {
+// An encoder whose model encodes one text at a time with encode(data, size, ids) and keeps no
+// per-call cache (WordPiece, the whitespace split + lookup of Vocab.numericalize).
+template <typename Model>
+class StatelessEncoder final : public Encoder {
  public:
-  explicit WordPieceEncoder(std::unique_ptr<triptych_text::WordPiece> wp) : wp_(std::move(wp)) {}
+  explicit StatelessEncoder(std::unique_ptr<Model> model) : model_(std::move(model)) {}
   void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) override {
-    for (size_t i = 0; i < count; ++i) wp_->encode(texts[i].data, texts[i].size, out[i]);
+    for (size_t i = 0; i < count; ++i) model_->encode(texts[i].data, texts[i].size, out[i]);
   }
 
  private:
-  std::unique_ptr<triptych_text::WordPiece> wp_;
-};
-
-class SplitLookupEncoder final : public Encoder {
- public:
-  explicit SplitLookupEncoder(std::unique_ptr<triptych_text::SplitLookup> lookup) : lookup_(std::move(lookup)) {}
-  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) override {
-    for (size_t i = 0; i < count; ++i) lookup_->encode(texts[i].data, texts[i].size, out[i]);
-  }
-
- private:
-  std::unique_ptr<triptych_text::SplitLookup> lookup_;
+  std::unique_ptr<Model> model_;
 };
 
 const char* kEncoderCapsule = "triptych._text.Encoder";
@@ -261,7 +253,7 @@ PyObject* wordpiece_new(PyObject*, PyObject* args) {
   }
   std::vector<std::pair<std::string, int32_t>> vocab;
   if (!parse_vocab(vocab_obj, &vocab)) return nullptr;
-  return wrap_encoder(new WordPieceEncoder(std::make_unique<triptych_text::WordPiece>(
+  return wrap_encoder(new StatelessEncoder<triptych_text::WordPiece>(std::make_unique<triptych_text::WordPiece>(
       std::move(vocab), unk_id, std::string(prefix, static_cast<size_t>(prefix_size)), max_chars,
       lowercase != 0)));
 }
@@ -273,7 +265,7 @@ PyObject* split_lookup_new(PyObject*, PyObject* args) {
   if (!PyArg_ParseTuple(args, "Oi", &vocab_obj, &default_id)) return nullptr;
   std::vector<std::pair<std::string, int32_t>> vocab;
   if (!parse_vocab(vocab_obj, &vocab)) return nullptr;
-  return wrap_encoder(new SplitLookupEncoder(std::make_unique<triptych_text::SplitLookup>(std::move(vocab), default_id)));
+  return wrap_encoder(new StatelessEncoder<triptych_text::SplitLookup>(std::make_unique<triptych_text::SplitLookup>(std::move(vocab), default_id)));
 }
 
 PyObject* encode(PyObject*, PyObject* args) {
