@@ -22,8 +22,15 @@ class AudioDataset(Dataset):
     apply transforms to the waveform (or in a ``collate_fn``) as with torchaudio.
     """
 
-    def __init__(self, root: str | os.PathLike | None, *, url: str | None,
-                 download: bool) -> None:
+    def __init__(self, root: str | os.PathLike | None, *, url: str | None, download: bool,
+                 folder_in_archive: str | None = None) -> None:
+        if folder_in_archive is not None and (
+                not isinstance(folder_in_archive, str) or not folder_in_archive
+                or Path(folder_in_archive).is_absolute()
+                or ".." in Path(folder_in_archive).parts):
+            raise ValueError(f"{type(self).__name__}: folder_in_archive must be a relative "
+                             f"folder name inside the archive, got {folder_in_archive!r}")
+        self.folder_in_archive = folder_in_archive
         split, self._mirror = self._parse_url(url)
         super().__init__(root, split=split, download=download)
 

@@ -39,7 +39,7 @@ class LIBRISPEECH(AudioDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, *, url: str = "train-clean-100",
                  folder_in_archive: str = "LibriSpeech", download: bool = False) -> None:
-        super().__init__(root, url=url, download=download)
+        super().__init__(root, url=url, download=download, folder_in_archive=folder_in_archive)
         self._path = self.extracted(self.split, folder_in_archive, self.split)
         self._files = sorted(self._path.glob("*/*/*.flac"), key=lambda p: p.stem)
         self._transcripts: dict[str, str] = {}

@@ -37,7 +37,7 @@ class LJSPEECH(AudioDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, *, url: str | None = None,
                  folder_in_archive: str = "wavs", download: bool = False) -> None:
-        super().__init__(root, url=url, download=download)
+        super().__init__(root, url=url, download=download, folder_in_archive=folder_in_archive)
         base = self.extracted("LJSpeech-1.1", "LJSpeech-1.1")
         self._path = self.extracted("LJSpeech-1.1", "LJSpeech-1.1", folder_in_archive)
         metadata = base / "metadata.csv"

@@ -35,7 +35,7 @@ class YESNO(AudioDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, *, url: str | None = None,
                  folder_in_archive: str = "waves_yesno", download: bool = False) -> None:
-        super().__init__(root, url=url, download=download)
+        super().__init__(root, url=url, download=download, folder_in_archive=folder_in_archive)
         path = self.extracted("waves_yesno", folder_in_archive)
         self._files = sorted(path.glob("*.wav"))
         self._labels = []

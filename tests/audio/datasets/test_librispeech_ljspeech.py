@@ -55,8 +55,11 @@ def test_librispeech_subset_samples(librispeech, tmp_path, check_clip):
 
 
 def test_librispeech_default_is_train_clean_100(tmp_path):
-    with pytest.raises(RuntimeError, match="train-clean-100.tar.gz not found"):
+    with pytest.raises(RuntimeError, match="train-clean-100.tar.gz not found") as error:
         LIBRISPEECH(tmp_path)
+    # the command it suggests fetches that subset, not the CLI's default (dev-clean)
+    assert str(error.value).endswith(
+        f"triptych datasets download librispeech --root {tmp_path} --split train-clean-100")
     with pytest.raises(ValueError, match="url must be one of 'dev-clean'"):
         LIBRISPEECH(tmp_path, url="dev-cleaner")
 

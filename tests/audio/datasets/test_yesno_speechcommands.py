@@ -51,6 +51,9 @@ def test_yesno_archive_not_extracted_is_a_clear_error(yesno, tmp_path):
 def test_yesno_folder_in_archive(yesno, tmp_path):
     with pytest.raises(RuntimeError, match="waves_yesno/waves is not a folder"):
         YESNO(tmp_path, folder_in_archive="waves", download=True)
+    for bad in ("", "../yesno", "/waves_yesno", 3):
+        with pytest.raises(ValueError, match="folder_in_archive must be a relative folder"):
+            YESNO(tmp_path, folder_in_archive=bad)
 
 
 def test_yesno_url_is_a_mirror_tried_first(yesno, tmp_path):
