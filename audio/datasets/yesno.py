@@ -29,6 +29,23 @@ class YESNO(AudioDataset):
 
         ds = YESNO("data", download=True)
         waveform, sample_rate, labels = ds[0]      # labels: [0, 0, 0, 0, 0, 0, 0, 0]
+
+    The same with a one-file archive in YesNo's layout, served from a ``file://`` URL:
+
+        >>> import hashlib, pathlib, tarfile, tempfile, torch
+        >>> from triptych.audio import io as aio
+        >>> from triptych.datasets import Resource
+        >>> work = pathlib.Path(tempfile.mkdtemp())
+        >>> aio.save(work / "0_1_1_0_0_0_1_0.wav", torch.zeros(1, 400), 8000)
+        >>> with tarfile.open(work / "waves_yesno.tar.gz", "w:gz") as tar:
+        ...     tar.add(work / "0_1_1_0_0_0_1_0.wav", "waves_yesno/0_1_1_0_0_0_1_0.wav")
+        >>> archive = work / "waves_yesno.tar.gz"
+        >>> class LocalYesNo(YESNO):
+        ...     resources = [Resource(archive.name, archive.as_uri(),
+        ...                           hashlib.sha256(archive.read_bytes()).hexdigest())]
+        >>> waveform, sample_rate, labels = LocalYesNo(work, download=True)[0]
+        >>> waveform.shape, sample_rate, labels
+        (torch.Size([1, 400]), 8000, [0, 1, 1, 0, 0, 0, 1, 0])
     """
 
     name = "yesno"
