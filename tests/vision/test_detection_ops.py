@@ -392,3 +392,10 @@ def test_drop_block2d():
         ops.drop_block2d(x, 0.2, 4)
     with pytest.raises(ValueError, match=r"input must be an \(N, C, H, W\) tensor"):
         ops.drop_block2d(x[0], 0.2, 3)
+
+
+@pytest.mark.parametrize("kind", ["plain", "ties", "degenerate", "huge"])
+def test_sample_detections_of_no_box(kind, seeded_generator):
+    # the op samples draw n from 0 up (box_iou): n = 0 must give empty boxes, not an error
+    boxes, scores = ref._sample_detections(seeded_generator, 0, torch.float32, kind)
+    assert boxes.shape == (0, 4) and scores.shape == (0,)
