@@ -48,6 +48,18 @@ def test_common_rates_and_edges(seeded_generator):
                                        _resample_poly_reference(x, kernel, orig, new, width))
 
 
+@pytest.mark.parametrize("rates", [(44100, 16000), (44100, 22050), (22050, 16000), (16000, 48000)])
+def test_long_inputs_match_reference(seeded_generator, rates):
+    # long enough for the CPU kernel's bulk path (pairs of 2048-frame units, across rows and
+    # within one) as well as its ends and leftover blocks; 3 rows: one unit goes unpaired
+    for dtype, frames in ((torch.float32, 20011), (torch.float64, 9000)):
+        x, kernel, orig, new, width = random_case(seeded_generator, dtype, rates, frames)
+        x = torch.randn(3, frames, generator=seeded_generator, dtype=dtype)
+        tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == torch.float32 else {}
+        torch.testing.assert_close(resample_poly(x, kernel, orig, new, width),
+                                   _resample_poly_reference(x, kernel, orig, new, width), **tol)
+
+
 def test_empty_input():
     orig, new, kernel, width = F._resampler(3, 2, "hq", None, None, None, None)
     out = resample_poly(torch.zeros(2, 0, dtype=torch.float64), kernel, orig, new, width)
