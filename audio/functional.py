@@ -27,7 +27,7 @@ import torch.nn.functional as nnf
 from triptych.audio.ops import lfilter_iir, resample_poly
 
 __all__ = [
-    "spectrogram", "inverse_spectrogram", "griffinlim", "melscale_fbanks", "linear_fbanks", "create_dct",
+    "spectrogram", "inverse_spectrogram", "griffinlim", "melscale_fbanks", "kaldi_fbank", "linear_fbanks", "create_dct",
     "amplitude_to_DB", "DB_to_amplitude", "compute_deltas", "mu_law_encoding", "mu_law_decoding",
     "preemphasis", "deemphasis", "gain", "add_noise", "resample", "speed", "lfilter", "filtfilt", "biquad",
     "lowpass_biquad", "highpass_biquad", "bandpass_biquad", "bandreject_biquad", "allpass_biquad",
@@ -317,6 +317,98 @@ def melscale_fbanks(
             "n_freqs too low.", stacklevel=2,
         )
     return fb
+
+
+_KALDI_WINDOWS = ("povey", "hanning", "hamming", "rectangular")
+
+
+def _kaldi_mel(freq: torch.Tensor) -> torch.Tensor:
+    return 1127.0 * torch.log1p(freq / 700.0)
+
+
+def kaldi_fbank(
+    waveform: torch.Tensor,
+    *,
+    sample_frequency: float = 16000.0,
+    num_mel_bins: int = 23,
+    frame_length: float = 25.0,
+    frame_shift: float = 10.0,
+    low_freq: float = 20.0,
+    high_freq: float = 0.0,
+    preemphasis_coefficient: float = 0.97,
+    remove_dc_offset: bool = True,
+    window_type: str = "povey",
+    round_to_power_of_two: bool = True,
+    use_power: bool = True,
+    use_log_fbank: bool = True,
+) -> torch.Tensor:
+    """Kaldi's ``compute-fbank-feats`` (``torchaudio.compliance.kaldi.fbank``, same option names
+    and defaults; no dither, ``snip_edges=True``, no energy or VTLN): frames of
+    ``frame_length`` ms every ``frame_shift`` ms, DC removal, pre-emphasis, the window, an FFT
+    padded to a power of two, power, triangles equally spaced on Kaldi's mel scale
+    (``1127 ln(1 + f / 700)``) from ``low_freq`` to ``high_freq`` (<= 0: that far below the
+    Nyquist frequency), and the log (floored at float32's epsilon).
+
+    Args:
+        waveform: floating ``(..., time)``, any scale (Kaldi's tools read int16 values).
+
+    Returns:
+        ``(..., frames, num_mel_bins)``, frames ``= 1 + (time - window) // shift`` (0 if shorter).
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.functional import kaldi_fbank
+        >>> kaldi_fbank(torch.randn(2, 16000) * 1000).shape
+        torch.Size([2, 98, 23])
+    """
+    if not waveform.is_floating_point():
+        raise TypeError(f"waveform must be floating point, got {waveform.dtype}")
+    if window_type not in _KALDI_WINDOWS:
+        raise ValueError(f"window_type must be one of {', '.join(_KALDI_WINDOWS)}, got {window_type!r}")
+    _positive_int("num_mel_bins", num_mel_bins)
+    window_size = int(sample_frequency * frame_length * 0.001)
+    window_shift = int(sample_frequency * frame_shift * 0.001)
+    if window_size < 2 or window_shift < 1:
+        raise ValueError(f"frame_length ({frame_length} ms) and frame_shift ({frame_shift} ms) give "
+                         f"{window_size} and {window_shift} samples at {sample_frequency} Hz")
+    padded = 1 << (window_size - 1).bit_length() if round_to_power_of_two else window_size
+    nyquist = 0.5 * sample_frequency
+    high = high_freq if high_freq > 0 else high_freq + nyquist
+    if not 0 <= low_freq < high <= nyquist:
+        raise ValueError(f"need 0 <= low_freq ({low_freq}) < high_freq ({high}) <= Nyquist ({nyquist})")
+    shape, dtype = waveform.shape, waveform.dtype
+    x = waveform.reshape(-1, shape[-1])
+    if x.shape[-1] < window_size:
+        return waveform.new_zeros(shape[:-1] + (0, num_mel_bins))
+    frames = x.unfold(-1, window_size, window_shift)                 # (N, frames, window)
+    if remove_dc_offset:
+        frames = frames - frames.mean(-1, keepdim=True)
+    if preemphasis_coefficient != 0.0:
+        previous = torch.cat([frames[..., :1], frames[..., :-1]], -1)
+        frames = frames - preemphasis_coefficient * previous
+    if window_type == "povey":
+        window = torch.hann_window(window_size, periodic=False, dtype=dtype).pow(0.85)
+    elif window_type == "hanning":
+        window = torch.hann_window(window_size, periodic=False, dtype=dtype)
+    elif window_type == "hamming":
+        window = torch.hamming_window(window_size, periodic=False, alpha=0.54, beta=0.46, dtype=dtype)
+    else:
+        window = torch.ones(window_size, dtype=dtype)
+    spectrum = torch.fft.rfft(frames * window.to(x.device), n=padded).abs()
+    if use_power:
+        spectrum = spectrum.pow(2.0)
+    # Kaldi's triangles: equally spaced in mel between low and high, over bins 0 .. padded/2 - 1
+    mel_low, mel_high = _kaldi_mel(torch.tensor(low_freq)), _kaldi_mel(torch.tensor(high))
+    delta = (mel_high - mel_low) / (num_mel_bins + 1)
+    index = torch.arange(num_mel_bins).unsqueeze(1)
+    left, center, right = (mel_low + (index + k) * delta for k in (0.0, 1.0, 2.0))
+    mel = _kaldi_mel(sample_frequency / padded * torch.arange(padded // 2)).unsqueeze(0)
+    banks = torch.min((mel - left) / (center - left), (right - mel) / (right - center)).clamp(min=0)
+    banks = nnf.pad(banks, (0, 1)).to(dtype=dtype, device=x.device)  # the Nyquist bin gets no weight
+    energies = torch.matmul(spectrum, banks.t())
+    if use_log_fbank:
+        energies = torch.clamp(energies, min=torch.finfo(torch.float32).eps).log()
+    return energies.reshape(shape[:-1] + energies.shape[-2:])
 
 
 def linear_fbanks(n_freqs: int, *, f_min: float, f_max: float, n_filter: int, sample_rate: int) -> torch.Tensor:

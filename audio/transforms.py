@@ -34,7 +34,7 @@ from triptych.transforms import Transform
 
 __all__ = [
     "AudioTransform", "Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "MelSpectrogram", "MFCC",
-    "LFCC", "AmplitudeToDB", "ComputeDeltas", "Resample", "SpeedPerturbation", "FrequencyMasking", "TimeMasking",
+    "LFCC", "KaldiFbank", "AmplitudeToDB", "ComputeDeltas", "Resample", "SpeedPerturbation", "FrequencyMasking", "TimeMasking",
     "SpecAugment", "Vol", "Fade", "AddNoise", "Preemphasis", "Deemphasis", "MuLawEncoding", "MuLawDecoding",
 ]
 
@@ -215,6 +215,23 @@ class MelSpectrogram(AudioTransform):
         self.mel_scale = MelScale(n_mels=n_mels, sample_rate=sample_rate, f_min=f_min, f_max=f_max,
                                   n_stft=n_fft // 2 + 1, norm=norm, mel_scale=mel_scale)
 
+    @classmethod
+    def librosa(cls, sample_rate: int = 22050, **overrides) -> MelSpectrogram:
+        """The settings of ``librosa.feature.melspectrogram``'s defaults (n_fft 2048, hop 512,
+        128 mels on the Slaney scale with Slaney norm, zero padding when centering, sr 22050);
+        ``overrides`` replace any of them. Matches librosa 0.11 within 1e-4 of the largest
+        value (tests/audio/test_feature_presets.py).
+
+        Example:
+            >>> import torch
+            >>> from triptych.audio.transforms import MelSpectrogram
+            >>> MelSpectrogram.librosa()(torch.randn(22050)).shape
+            torch.Size([128, 44])
+        """
+        options = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "pad_mode": "constant", "norm": "slaney",
+                   "mel_scale": "slaney", **overrides}
+        return cls(sample_rate=sample_rate, **options)
+
     def transform(self, waveform, params):
         if self.spectrogram.power != 2.0:
             return self.mel_scale(self.spectrogram(waveform))
@@ -288,6 +305,23 @@ class MFCC(AudioTransform):
             raise ValueError(f"n_mfcc ({n_mfcc}) cannot exceed n_mels ({self.MelSpectrogram.n_mels})")
         self.register_buffer("dct_mat", F.create_dct(n_mfcc, self.MelSpectrogram.n_mels, norm))
 
+    @classmethod
+    def librosa(cls, sample_rate: int = 22050, n_mfcc: int = 20, **melkwargs) -> MFCC:
+        """The settings of ``librosa.feature.mfcc``'s defaults (20 coefficients of the dB
+        (``top_db=80``) :meth:`MelSpectrogram.librosa` spectrogram, orthonormal DCT-II);
+        ``melkwargs`` override the mel settings. Matches librosa 0.11 within 1e-4 of the
+        largest coefficient (tests/audio/test_feature_presets.py).
+
+        Example:
+            >>> import torch
+            >>> from triptych.audio.transforms import MFCC
+            >>> MFCC.librosa()(torch.randn(22050)).shape
+            torch.Size([20, 44])
+        """
+        options = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "pad_mode": "constant", "norm": "slaney",
+                   "mel_scale": "slaney", **melkwargs}
+        return cls(sample_rate=sample_rate, n_mfcc=n_mfcc, norm="ortho", melkwargs=options)
+
     def transform(self, waveform, params):
         mel = self.MelSpectrogram(waveform)
         mel = torch.log(mel + 1e-6) if self.log_mels else self.amplitude_to_DB(mel)
@@ -328,6 +362,29 @@ class LFCC(AudioTransform):
         spec = torch.matmul(self.filter_mat.to(spec.dtype).t(), spec)
         spec = torch.log(spec + 1e-6) if self.log_lf else self.amplitude_to_DB(spec)
         return torch.matmul(self.dct_mat.to(spec.dtype).t(), spec)
+
+
+class KaldiFbank(AudioTransform):
+    """Kaldi filterbank features (:func:`~triptych.audio.functional.kaldi_fbank`;
+    ``torchaudio.compliance.kaldi.fbank``'s options and defaults, keyword-only). Matches it
+    within 1e-4 relative (tests/audio/test_feature_presets.py).
+
+    Shapes: ``(..., time) -> (..., frames, num_mel_bins)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.transforms import KaldiFbank
+        >>> KaldiFbank(num_mel_bins=80)(torch.randn(16000) * 1000).shape
+        torch.Size([98, 80])
+    """
+
+    def __init__(self, **options):
+        super().__init__()
+        F.kaldi_fbank(torch.zeros(1), **options)  # checks the options now, not on first use
+        self.options = options
+
+    def transform(self, waveform, params):
+        return F.kaldi_fbank(waveform, **self.options)
 
 
 class ComputeDeltas(AudioTransform):
