@@ -122,7 +122,7 @@ class _WeightNormConv1d(nn.Module):
         self.weight_v = nn.Parameter(conv.weight.detach().clone())
         self.weight_g = nn.Parameter(self._norm(self.weight_v.detach()))
         self.bias = nn.Parameter(conv.bias.detach().clone())
-        self._register_load_state_dict_pre_hook(self._from_parametrization_names)
+        self.register_load_state_dict_pre_hook(self._from_parametrization_names)
 
     @staticmethod
     def _norm(v: Tensor) -> Tensor:
@@ -137,7 +137,7 @@ class _WeightNormConv1d(nn.Module):
         return F.conv1d(x, self.weight, self.bias, padding=self.padding, groups=self.groups)
 
     @staticmethod
-    def _from_parametrization_names(state_dict, prefix, *args) -> None:
+    def _from_parametrization_names(module, state_dict, prefix, *args) -> None:
         for new, old in (("weight_g", "parametrizations.weight.original0"),
                          ("weight_v", "parametrizations.weight.original1")):
             if prefix + old in state_dict and prefix + new not in state_dict:
@@ -455,15 +455,6 @@ class _DropUnusedOutputRows:
         return state
 
 
-def _load(model: Wav2Vec2Model, weights, *, progress: bool) -> Wav2Vec2Model:
-    """Load a resolved ``weights`` (enum member or local file) with ``strict=True``."""
-    rows = tuple(weights.meta.get("unused_output_rows", ())) if isinstance(
-        weights, WeightsEnum) else ()
-    load_weights(model, _DropUnusedOutputRows(weights, rows) if rows else weights,
-                 progress=progress)
-    return model
-
-
 def _aux_num_out(weights, aux_num_out: int | None) -> int | None:
     """The head size the weights need; None: take theirs. A different number is an error."""
     labels = weights.meta.get("labels") if isinstance(weights, WeightsEnum) else None
@@ -474,6 +465,20 @@ def _aux_num_out(weights, aux_num_out: int | None) -> int | None:
                          f"{len(labels)} labels: leave aux_num_out out (or pass {len(labels)}), "
                          "or build with weights=None and train a new head")
     return len(labels)
+
+
+def _build(config: dict, weights, *, aux_num_out: int | None, progress: bool) -> Wav2Vec2Model:
+    """The model of ``config`` with resolved ``weights`` (enum member, local file or None)
+    loaded with ``strict=True``; an entry's ``meta["unused_output_rows"]`` are dropped first."""
+    if weights is not None:
+        aux_num_out = _aux_num_out(weights, aux_num_out)
+    model = wav2vec2_model(**config, aux_num_out=aux_num_out)
+    if weights is not None:
+        rows = (tuple(weights.meta.get("unused_output_rows", ()))
+                if isinstance(weights, WeightsEnum) else ())
+        load_weights(model, _DropUnusedOutputRows(weights, rows) if rows else weights,
+                     progress=progress)
+    return model
 
 
 @register_model("wav2vec2_base", domain="audio", weights=Wav2Vec2_Base_Weights)
@@ -507,20 +512,16 @@ def wav2vec2_base(*, aux_num_out: int | None = None,
         >>> emissions.shape, lengths.tolist()
         (torch.Size([2, 49, 29]), [49, 24])
     """
-    weights = Wav2Vec2_Base_Weights.verify(weights)
-    if weights is not None:
-        aux_num_out = _aux_num_out(weights, aux_num_out)
-    model = wav2vec2_model(
+    config = dict(
         extractor_mode="group_norm", extractor_conv_layer_config=None, extractor_conv_bias=False,
         encoder_embed_dim=768, encoder_projection_dropout=encoder_projection_dropout,
         encoder_pos_conv_kernel=128, encoder_pos_conv_groups=16, encoder_num_layers=12,
         encoder_num_heads=12, encoder_attention_dropout=encoder_attention_dropout,
         encoder_ff_interm_features=3072, encoder_ff_interm_dropout=encoder_ff_interm_dropout,
         encoder_dropout=encoder_dropout, encoder_layer_norm_first=False,
-        encoder_layer_drop=encoder_layer_drop, aux_num_out=aux_num_out)
-    if weights is not None:
-        _load(model, weights, progress=progress)
-    return model
+        encoder_layer_drop=encoder_layer_drop)
+    return _build(config, Wav2Vec2_Base_Weights.verify(weights), aux_num_out=aux_num_out,
+                  progress=progress)
 
 
 def ctc_greedy_decode(emissions: Tensor, labels: Sequence[str], *, blank: int = 0,

@@ -21,7 +21,7 @@ from triptych.audio.models import (
     wav2vec2_base,
     wav2vec2_model,
 )
-from triptych.audio.models.wav2vec2 import _aux_num_out, _load
+from triptych.audio.models.wav2vec2 import _aux_num_out, _build
 from triptych.models import (
     Weights,
     WeightsEnum,
@@ -29,6 +29,7 @@ from triptych.models import (
     get_weight,
     list_models,
     register_model,
+    resolve_weights,
 )
 from triptych.registry import MODELS, WEIGHTS
 
@@ -216,15 +217,11 @@ def loopback_wav2vec2(loopback_server):
     suffix = os.urandom(3).hex()
     enum_cls = WeightsEnum(f"LoopbackWav2Vec2_{suffix}_Weights", {"V1": entry, "DEFAULT": entry})
 
-    def builder(*, weights=None, progress=True, aux_num_out=None):
-        weights = enum_cls.verify(weights)
-        if weights is not None:
-            aux_num_out = _aux_num_out(weights, aux_num_out)
-        config = {**ref["config"], "aux_num_out": aux_num_out}
-        model = wav2vec2_model(**config)
-        if weights is not None:
-            _load(model, weights, progress=progress)
-        return model
+    config = {k: v for k, v in ref["config"].items() if k != "aux_num_out"}
+
+    def builder(*, weights=None, progress=True, aux_num_out=None):  # wav2vec2_base's body
+        return _build(config, enum_cls.verify(weights), aux_num_out=aux_num_out,
+                      progress=progress)
 
     name = f"wav2vec2_loopback_{suffix}"
     register_model(name, domain="audio", weights=enum_cls)(builder)
@@ -247,25 +244,29 @@ def test_loopback_checkpoint_loads_strict_and_equals_torchaudio(loopback_wav2vec
 
 
 def test_local_checkpoint_of_another_head_is_refused_naming_the_tensor(tmp_path):
-    state = {k: v for k, v in REFERENCE["group_norm_post_norm"]["state_dict"].items()}
+    ref = REFERENCE["group_norm_post_norm"]
     path = tmp_path / "w2v.pth"
-    path.write_bytes(saved(fairseq_file(state)))  # 8 rows, not 5: no rows are dropped locally
-    config = REFERENCE["group_norm_post_norm"]["config"]
-    model = wav2vec2_model(**config)
-    from triptych.models import resolve_weights
-
+    path.write_bytes(saved(fairseq_file(ref["state_dict"])))  # a local file: no rows dropped
+    config = {k: v for k, v in ref["config"].items() if k != "aux_num_out"}
     with pytest.raises(ValueError, match=r"aux\.weight \(\[8, 16\] in the weights, \[5, 16\]"):
-        _load(model, resolve_weights(path, None), progress=False)
+        _build(config, resolve_weights(path, None), aux_num_out=5, progress=False)
+    model = _build(config, resolve_weights(path, None), aux_num_out=8, progress=False)
+    assert model.aux.out_features == 8
 
 
-def test_wav2vec2_base_loads_a_local_checkpoint_of_its_layout(tmp_path, base_asr):
-    path = tmp_path / "base.pth"
-    torch.save({k: v for k, v in base_asr.state_dict().items() if not k.startswith("aux.")}, path)
+def test_wav2vec2_base_loads_a_local_checkpoint_of_the_published_layout(tmp_path):
+    # one distinct constant per tensor, stored as a one-element expanded view: a tiny file
+    layout = LAYOUTS["wav2vec2_base"]["tensors"]
+    state = {name: torch.full((1,) * len(shape), float(i)).expand(shape)
+             for i, (name, shape) in enumerate(layout.items())}
+    path = tmp_path / "wav2vec2_fairseq_base_ls960.pth"
+    torch.save(state, path)
+    assert path.stat().st_size < 200_000
     model = wav2vec2_base(weights=path)
     assert model.aux is None
-    torch.testing.assert_close(model.encoder.transformer.pos_conv_embed.conv.weight_v,
-                               base_asr.encoder.transformer.pos_conv_embed.conv.weight_v,
-                               rtol=0, atol=0)
+    loaded = model.state_dict()
+    for i, name in enumerate(layout):
+        assert torch.equal(loaded[name], torch.full(layout[name], float(i))), name
 
 
 # -- the CTC bundle ----------------------------------------------------------------------------
