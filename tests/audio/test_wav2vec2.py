@@ -336,12 +336,14 @@ def test_compiles_without_graph_breaks():
     assert torch.equal(lengths, ref["output_lengths"])
 
 
-def test_exports_with_lengths_and_matches_eager():
+def test_exports_with_dynamic_batch_and_time_and_matches_eager():
     ref = REFERENCE["layer_norm_pre_norm"]
     model = reference_model("layer_norm_pre_norm")
-    program = torch.export.export(model, (ref["waveforms"], ref["lengths"]))
-    other = torch.randn(3, 400)
-    lengths = torch.tensor([250, 400, 300])
+    batch, time = torch.export.Dim("batch", min=1, max=64), torch.export.Dim("time", min=400)
+    program = torch.export.export(model, (ref["waveforms"], ref["lengths"]),
+                                  dynamic_shapes=({0: batch, 1: time}, {0: batch}))
+    other = torch.randn(5, 1234)
+    lengths = torch.tensor([1234, 1000, 800, 500, 400])
     with torch.no_grad():
         expected = model(other, lengths)
     got = program.module()(other, lengths)
