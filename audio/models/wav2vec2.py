@@ -327,6 +327,21 @@ class Wav2Vec2Model(nn.Module):
             if lengths.is_floating_point() or lengths.is_complex():
                 raise TypeError(f"lengths must be an integer tensor, got {lengths.dtype}")
 
+    def example_inputs(self, *, batch_size: int = 2, num_samples: int = 16000,
+                       generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """A random padded batch the forward takes, for compile / export / ONNX checks:
+        ``(batch_size, num_samples)`` waveforms (default 1 s at 16 kHz) and ``(batch_size,)``
+        lengths, the first row full and the others three quarters long."""
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if not isinstance(num_samples, int) or num_samples < self.min_samples:
+            raise ValueError(f"num_samples must be an int >= {self.min_samples}, got "
+                             f"{num_samples!r}")
+        waveforms = torch.randn(batch_size, num_samples, generator=generator)
+        lengths = torch.full((batch_size,), max(self.min_samples, num_samples * 3 // 4))
+        lengths[0] = num_samples
+        return waveforms, lengths
+
     def extract_features(self, waveforms: Tensor, lengths: Tensor | None = None,
                          num_layers: int | None = None) -> tuple[list[Tensor], Tensor | None]:
         """The outputs of the first ``num_layers`` Transformer layers (all if None), each

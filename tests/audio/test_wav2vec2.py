@@ -326,10 +326,23 @@ def test_greedy_decoder_rejects_bad_arguments():
 # -- compile and export ------------------------------------------------------------------------
 
 
+def test_example_inputs_are_a_padded_batch_the_model_takes(base_asr):
+    waveforms, lengths = base_asr.example_inputs(batch_size=3)
+    assert waveforms.shape == (3, 16000) and lengths.tolist() == [16000, 12000, 12000]
+    small = reference_model("group_norm_post_norm")
+    gen = torch.Generator().manual_seed(0)
+    inputs = small.example_inputs(batch_size=1, num_samples=30, generator=gen)
+    assert small(*inputs)[0].shape == (1, 1, 5)
+    with pytest.raises(ValueError, match="num_samples must be an int >= 30"):
+        small.example_inputs(num_samples=29)
+    with pytest.raises(ValueError, match="batch_size"):
+        small.example_inputs(batch_size=0)
+
+
 def test_compiles_without_graph_breaks():
     ref = REFERENCE["group_norm_post_norm"]
     model = reference_model("group_norm_post_norm")
-    compiled = torch.compile(model, fullgraph=True, backend="eager")
+    compiled = torch.compile(model, fullgraph=True, backend="aot_eager")
     with torch.no_grad():
         output, lengths = compiled(ref["waveforms"], ref["lengths"])
     torch.testing.assert_close(output, ref["output"], rtol=1e-4, atol=1e-4)
