@@ -256,14 +256,28 @@ def _yelp(server, root, rows: int):
         root, download=True)
 
 
+def _dbpedia(server, root, rows: int):
+    data = csv_bytes([[str(1 + i % 14), f"title {i}", f"abstract {i}"] for i in range(rows)])
+    archive = tar_gz({"dbpedia_csv/train.csv": data, "dbpedia_csv/test.csv": b""})
+    return served(DBpedia, server, {"dbpedia_csv.tgz": archive})(root, download=True)
+
+
+def _wikitext103(server, root, rows: int):
+    lines = "".join(f" line {i} \n" for i in range(rows)).encode()
+    archive = zip_archive({"wikitext-103/wiki.train.tokens": lines,
+                           "wikitext-103/wiki.valid.tokens": b"", "wikitext-103/wiki.test.tokens": b""})
+    return served(WikiText103, server, {"wikitext-103-v1.zip": archive})(root, download=True)
+
+
+@pytest.mark.parametrize("make", [_yelp, _dbpedia, _wikitext103])
 @pytest.mark.parametrize("rows", [11, 2])
 def test_sharding_reads_each_row_once_over_workers_and_ranks(loopback_server, tmp_path,
-                                                             monkeypatch, rows):
+                                                             monkeypatch, make, rows):
     from triptych.text.datasets import _sharded
 
-    ds = _yelp(loopback_server, tmp_path, rows)
-    expected = [(f"review {i}", i % 2) for i in range(rows)]
-    assert list(ds) == expected
+    ds = make(loopback_server, tmp_path, rows)
+    expected = list(ds)  # one process, no workers: every row in file order
+    assert len(expected) == len(ds) == rows and len(set(expected)) == rows
     for world in (1, 2, 3):
         for workers in (0, 1, 2, 3):
             seen = Counter()
