@@ -53,7 +53,7 @@ class WikiText2(_TextOnly, Extracted):
         self.lines = list(self._rows())
 
     def _rows(self) -> Iterator[str]:
-        with open(self.path, encoding="utf-8", newline="") as f:
+        with open(self.path, encoding="utf-8", newline="\n") as f:  # lines end at "\n" only
             yield from f
 
     def __len__(self) -> int:
@@ -83,7 +83,7 @@ class WikiText103(_TextOnly, ShardedRows, Extracted):
             self.num_samples = sum(1 for _ in f)
 
     def _rows(self) -> Iterator[str]:
-        with open(self.path, encoding="utf-8", newline="") as f:
+        with open(self.path, encoding="utf-8", newline="\n") as f:  # lines end at "\n" only
             yield from f
 
     def _sample(self, row: str) -> Any:
