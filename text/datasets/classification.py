@@ -115,6 +115,20 @@ class SST2(Extracted):
     A sample is ``(sentence, label)``, label 0 = ``"negative"``, 1 = ``"positive"``. The test
     split is unlabelled: its label is ``-1`` (GLUE's convention; torchtext yielded the
     sentence alone). The files are tab-separated without quoting (a ``"`` is text).
+
+    Example (a local copy of ``SST-2.zip``):
+        >>> import hashlib, pathlib, tempfile, zipfile
+        >>> from triptych.datasets import Resource
+        >>> archive = pathlib.Path(tempfile.mkdtemp()) / "SST-2.zip"
+        >>> with zipfile.ZipFile(archive, "w") as z:
+        ...     z.writestr("SST-2/train.tsv", 'sentence\\tlabel\\na "gem" \\t1\\n')
+        ...     z.writestr("SST-2/dev.tsv", "sentence\\tlabel\\n")
+        ...     z.writestr("SST-2/test.tsv", "index\\tsentence\\n")
+        >>> sha256 = hashlib.sha256(archive.read_bytes()).hexdigest()
+        >>> class LocalSST2(SST2):
+        ...     resources = [Resource(archive.name, archive.as_uri(), sha256)]
+        >>> LocalSST2(tempfile.mkdtemp(), download=True)[0]
+        ('a "gem" ', 1)
     """
 
     name = "sst2"

@@ -102,6 +102,18 @@ class PennTreebank(_TextOnly, Dataset):
         download: fetch and verify the split's file first.
 
     A sample is one sentence with the surrounding whitespace stripped (as torchtext).
+
+    Example (a local copy of the file, as for a private mirror):
+        >>> import hashlib, pathlib, tempfile
+        >>> from triptych.datasets import Resource
+        >>> src = pathlib.Path(tempfile.mkdtemp()) / "ptb.train.txt"
+        >>> _ = src.write_text(" the cat sat \\n on the mat \\n")
+        >>> sha256 = hashlib.sha256(src.read_bytes()).hexdigest()
+        >>> class LocalPTB(PennTreebank):
+        ...     resources = {"train": [Resource(src.name, src.as_uri(), sha256)]}
+        >>> ds = LocalPTB(tempfile.mkdtemp(), download=True, transform=str.split)
+        >>> len(ds), ds[1]
+        (2, ['on', 'the', 'mat'])
     """
 
     name = "penn_treebank"

@@ -25,6 +25,22 @@ class Multi30k(Dataset):
         download: fetch, verify and extract the split's archive first.
 
     A sample is ``(source sentence, target sentence)``, newline removed (as torchtext).
+
+    Example (a local copy of the validation archive):
+        >>> import hashlib, io, pathlib, tarfile, tempfile
+        >>> from triptych.datasets import Resource
+        >>> archive = pathlib.Path(tempfile.mkdtemp()) / "validation.tar.gz"
+        >>> with tarfile.open(archive, "w:gz") as tar:
+        ...     for name, text in {"val.de": "Ein Hund.\\n", "val.en": "A dog.\\n"}.items():
+        ...         info = tarfile.TarInfo(name)
+        ...         info.size = len(text.encode())
+        ...         tar.addfile(info, io.BytesIO(text.encode()))
+        >>> sha256 = hashlib.sha256(archive.read_bytes()).hexdigest()
+        >>> class LocalMulti30k(Multi30k):
+        ...     resources = {"valid": [Resource(archive.name, archive.as_uri(), sha256)]}
+        >>> LocalMulti30k(tempfile.mkdtemp(), split="valid", language_pair=("en", "de"),
+        ...               download=True)[0]
+        ('A dog.', 'Ein Hund.')
     """
 
     name = "multi30k"
