@@ -47,8 +47,9 @@ class MeanPoolClassifier(nn.Module):
         self.head = nn.Linear(dim, num_classes)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        mask = attention_mask.unsqueeze(-1).to(self.head.weight.dtype)   # (B, T, 1)
-        pooled = (self.embedding(input_ids) * mask).sum(1) / mask.sum(1).clamp(min=1)
+        embedded = self.embedding(input_ids)                              # (B, T, dim)
+        mask = attention_mask.unsqueeze(-1).to(embedded.dtype)            # (B, T, 1)
+        pooled = (embedded * mask).sum(1) / mask.sum(1).clamp(min=1)
         return self.head(pooled)                                         # (B, classes)
 
 

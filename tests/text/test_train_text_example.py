@@ -7,6 +7,7 @@ import csv
 import importlib.util
 import io
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,14 @@ def test_run_follows_the_main_job_contract(example, tmp_path):
     assert ids.dtype == torch.int64 and ids.shape == mask.shape and ids.shape[0] == 8
     torch.testing.assert_close(fresh.eval()(ids, mask), model(ids, mask))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["classifier.pth", "tokenizer.model", "vocab.txt"]
+
+    # The forward survives what the main job does to it: dynamic int8 Linear layers and export.
+    with warnings.catch_warnings():  # torch.ao's deprecation notices, not ours
+        warnings.simplefilter("ignore")
+        int8 = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    assert result["evaluate"](int8) > 0.7
+    exported = torch.export.export(model, result["example_inputs"]).module()
+    torch.testing.assert_close(exported(ids, mask), model(ids, mask))
 
     assert [h["epoch"] for h in result["history"]] == [1, 2]
     assert all(math.isfinite(h["loss"]) and 0 <= h["accuracy"] <= 1 for h in result["history"])
