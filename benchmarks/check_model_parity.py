@@ -28,7 +28,12 @@ def _anchor_side(name: str, out: str) -> None:
 
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)().eval()
-    # Random BN statistics too, so that eval-mode batch norm is not the identity.
+    # Noise on the zero-initialised tensors (biases, ViT's head) and random BN statistics, so
+    # that no layer is an identity and every output depends on every tensor.
+    with torch.no_grad():
+        for param in model.parameters():
+            if not param.any():
+                param.normal_(0.0, 0.05)
     for module in model.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.uniform_(-0.5, 0.5)
