@@ -309,3 +309,14 @@ def test_loopback_weights_carry_their_tokenizer_and_transform(loopback_roberta):
     model = get_model(loopback_roberta["name"], weights="DEFAULT", num_classes=2).eval()
     ids = transform(["Hello world", "again"]).clamp(max=TINY["vocab_size"] - 1)
     assert model(ids, ids.ne(1)).shape == (2, 2)
+
+
+def test_docs_page_example_runs(tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    page = HERE.parent.parent / "docs" / "text-models.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "docs/text-models.md", "exec"), {"__name__": "docs_text_models"})
