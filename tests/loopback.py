@@ -353,9 +353,9 @@ def tar_gz(files: dict[str, bytes]) -> bytes:
 
 
 def zip_archive(files: dict[str, bytes]) -> bytes:
-    """A zip archive in memory holding ``files`` (member name -> bytes), to serve."""
+    """A ``.zip`` archive in memory holding ``files`` (member name -> bytes), to serve."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             archive.writestr(name, data)
     return buffer.getvalue()

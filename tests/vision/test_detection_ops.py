@@ -394,8 +394,10 @@ def test_drop_block2d():
         ops.drop_block2d(x[0], 0.2, 3)
 
 
-@pytest.mark.parametrize("kind", ["plain", "ties", "degenerate", "huge"])
-def test_sample_detections_of_no_box(kind, seeded_generator):
-    # the op samples draw n from 0 up (box_iou): n = 0 must give empty boxes, not an error
-    boxes, scores = ref._sample_detections(seeded_generator, 0, torch.float32, kind)
-    assert boxes.shape == (0, 4) and scores.shape == (0,)
+def test_op_samples_allow_zero_boxes():
+    """The conformance samples draw 0..60 boxes; 0 with the "ties" kind raised in torch.randint
+    (made test_op_conformance fail at random)."""
+    gen = torch.Generator().manual_seed(0)
+    for kind in ("plain", "ties", "degenerate", "huge"):
+        boxes, scores = ref._sample_detections(gen, 0, torch.float32, kind)
+        assert boxes.shape == (0, 4) and scores.shape == (0,)
