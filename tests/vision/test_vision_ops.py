@@ -23,10 +23,24 @@ from triptych.vision.ops import (
 COMPILED = library.EXTENSION_ERROR is None
 DTYPES = [torch.uint8, torch.float32, torch.float64]
 # uint8 -> uint8 resizes run in int16 fixed point (weights to 2^-14 or finer, an intermediate
-# with 6-7 fraction bits), so a value within about 0.01 of .5 may round the other way: about
-# 0.4 % of values differ by one level on these random images (1.5 % the most seen over 40
-# seeds per mode, bilinear without antialias). Never more than one level.
-UINT8_MISMATCH_RATE = 0.03
+# with 6-7 fraction bits), and torch's uint8 path in its own fixed point, so a value whose exact
+# (float64) result lies near a rounding boundary (x.5) may round the other way in one of them:
+# about 0.4 % of values on these random images, up to 4 % on small exact-ratio upscales where
+# many results are exact ties. Never more than one level, and only near a boundary: over 200
+# seeds per mode the farthest such value was 0.022 from x.5.
+UINT8_TIE_BAND = 0.05
+
+
+def assert_only_near_ties_differ(got, want, exact, msg=""):
+    """uint8 ``got`` and ``want`` differ by at most one level, and only where ``exact`` (the
+    float64 result) lies within UINT8_TIE_BAND of a rounding boundary."""
+    gap = (got.int() - want.int()).abs()
+    assert gap.max() <= 1, msg
+    exact = exact.clamp(0, 255)
+    off = ((exact - exact.floor()) - 0.5).abs()[gap.bool()]
+    assert off.numel() == 0 or off.max() < UINT8_TIE_BAND, (
+        f"{msg}: a value {0.5 - off.max().item():.3f} from the nearest rounding boundary rounds "
+        f"the other way ({int(gap.sum())} of {gap.numel()} values differ)")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -102,7 +116,6 @@ def tolerances(dtype):
 @pytest.mark.parametrize("antialias", [True, False])
 def test_resize_matches_reference_on_random_inputs(seeded_generator, dtype, interpolation, antialias):
     gen = seeded_generator
-    mismatched = compared = 0
     for trial in range(6):
         c, h, w = randint(gen, 1, 4), randint(gen, 1, 37), randint(gen, 1, 37)
         shape = (randint(gen, 1, 3), c, h, w) if trial % 2 else (c, h, w)
@@ -118,11 +131,8 @@ def test_resize_matches_reference_on_random_inputs(seeded_generator, dtype, inte
             atol, rtol = tolerances(dtype)
             torch.testing.assert_close(got.double(), want_values.double(), atol=atol, rtol=rtol, msg=lambda m, s=msg: f"{s}: {m}")
             if dtype == torch.uint8:
-                mismatched += int((got != want_values).sum())
-                compared += got.numel()
-    if compared:
-        # Off by one level only where the value lands near .5: rare, never systematic.
-        assert mismatched / compared < UINT8_MISMATCH_RATE, f"{mismatched} of {compared} uint8 values differ by one level"
+                exact = resize_oracle(x.double(), size, interpolation, antialias)
+                assert_only_near_ties_differ(got, want_values, exact, msg)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -172,12 +182,11 @@ def test_resize_uint8_fixed_point_large_factors(seeded_generator):
         for interpolation in INTERPOLATIONS:
             for antialias in (True, False):
                 want = resize_oracle(x, size, interpolation, antialias)
+                exact = resize_oracle(x.double(), size, interpolation, antialias)
                 for name, view in layouts(x):
                     got = resize(view, size, interpolation=interpolation, antialias=antialias)
-                    gap = (got.int() - want.int()).abs()
                     msg = f"{name} {tuple(shape)} -> {size} {interpolation} antialias={antialias}"
-                    assert gap.max() <= 1, msg
-                    assert gap.sum() / gap.numel() < UINT8_MISMATCH_RATE, msg
+                    assert_only_near_ties_differ(got, want, exact, msg)
 
 
 def test_resize_uint8_flat_image_stays_flat(seeded_generator):
