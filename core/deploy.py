@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import tempfile
 import warnings
@@ -212,14 +213,25 @@ def to_onnx(model: nn.Module, example_inputs: Any, path: str | os.PathLike, *,
         batch = torch.export.Dim("batch")
         dynamic_shapes = tuple({0: batch} for _ in inputs)
     kwargs = {} if opset_version is None else {"opset_version": opset_version}
-    with warnings.catch_warnings():
-        # The exporter warns about its own internals (deprecated onnxscript helpers).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        program = torch.onnx.export(model.eval(), inputs, dynamo=True, verbose=False,
-                                    dynamic_shapes=dynamic_shapes, **kwargs)
+    # The exporter logs and warns about its own internals (torchvision ops it skips when
+    # torchvision is absent, deprecated pytree helpers): nothing about the model.
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            program = torch.onnx.export(model.eval(), inputs, dynamo=True, verbose=False,
+                                        dynamic_shapes=dynamic_shapes, **kwargs)
+    finally:
+        registration.setLevel(level)
     fd, tmp = tempfile.mkstemp(suffix=".onnx.tmp", dir=path.parent)
     os.close(fd)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; an export is a normal file
         program.save(tmp, external_data=False)
         os.replace(tmp, path)
     finally:
