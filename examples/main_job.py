@@ -44,7 +44,7 @@ from triptych.deploy import (
     quantize_int8,
     to_onnx,
 )
-from triptych.models import get_model, load_state_dict_file
+from triptych.models import get_model, load_weights, resolve_weights
 
 DOMAINS = ("vision", "audio", "text")
 EXAMPLES = Path(__file__).resolve().parent
@@ -98,14 +98,22 @@ def load_example(domain: str):
     return module, None
 
 
-def reload(result: dict) -> torch.nn.Module:
-    """The checkpoint read back through the weights API, as a fresh model in eval mode."""
+def reload(result: dict) -> tuple[torch.nn.Module, str]:
+    """The checkpoint read back through the weights API as a fresh model in eval mode, and how:
+    ``get_model(model_name, weights=checkpoint, **model_kwargs)`` for a registered model, else
+    (or when the builder needs arguments the result does not give) ``load_weights`` into a copy
+    of the trained model's architecture, strict."""
+    checkpoint = result["checkpoint"]
     if result.get("model_name"):
-        return get_model(result["model_name"], weights=result["checkpoint"],
-                         **result.get("model_kwargs", {})).eval()
-    model = copy.deepcopy(result["model"])  # not a registered model: same class, fresh weights
-    model.load_state_dict(load_state_dict_file(result["checkpoint"]))
-    return model.eval()
+        try:
+            model = get_model(result["model_name"], weights=checkpoint,
+                              **result.get("model_kwargs", {}))
+            return model.eval(), "get_model"
+        except (ValueError, TypeError, RuntimeError):
+            if "model_kwargs" in result:
+                raise
+    fresh = copy.deepcopy(result["model"])
+    return load_weights(fresh, resolve_weights(checkpoint, None)).eval(), "load_weights"
 
 
 def _same(got, want) -> bool:
@@ -166,7 +174,7 @@ def run_domain(domain: str, args: argparse.Namespace, out: Path) -> dict:
 
     bar = progress(range(5), total=5, desc="reload", unit="step")
     bar = bar if hasattr(bar, "update") else _NoBar()
-    model = reload(result)
+    model, reloaded_with = reload(result)
     evaluate = result["evaluate"]
     accuracy_reloaded = evaluate(model)
     bar.update()
@@ -191,8 +199,10 @@ def run_domain(domain: str, args: argparse.Namespace, out: Path) -> dict:
         "train_samples_per_s": float(result["train_samples_per_s"]),
         "accuracy": float(result["accuracy"]),
         "accuracy_reloaded": float(accuracy_reloaded),
+        "reloaded_with": reloaded_with,
         "accuracy_int8": None if accuracy_int8 is None else float(accuracy_int8),
-        "chance": result.get("chance"),
+        "chance": result.get("chance") or (1 / len(result["classes"]) if result.get("classes")
+                                           else None),
         "int8": int8_status,
         **status,
         "train_wall_s": float(result["wall_s"]),
@@ -219,15 +229,16 @@ def _short(status: str) -> str:
 
 
 def summary_table(rows: list[dict]) -> list[list[str]]:
-    header = ["domain", "model", "pipeline/s", "train/s", "accuracy", "int8 accuracy", "compile",
-              "export", "onnx", "wall s"]
+    header = ["domain", "model", "pipeline/s", "train/s", "chance", "accuracy", "int8 accuracy",
+              "compile", "export", "onnx", "wall s"]
     table = [header]
     for row in rows:
         if row["status"] != "ok":
             table.append([row["domain"], row["status"], *["-"] * (len(header) - 2)])
             continue
         table.append([row["domain"], row["model_name"], _fmt(row["pipeline_samples_per_s"]),
-                      _fmt(row["train_samples_per_s"]), _fmt(row["accuracy"], ".3f"),
+                      _fmt(row["train_samples_per_s"]), _fmt(row["chance"], ".3f"),
+                      _fmt(row["accuracy"], ".3f"),
                       _fmt(row["accuracy_int8"], ".3f") if row["int8"] == "ok"
                       else _short(row["int8"]),
                       _short(row["compile"]), _short(row["export"]), _short(row["onnx"]),
@@ -312,7 +323,7 @@ def write_report(rows: list[dict], table: list[list[str]], out: Path, total_s: f
             continue
         chance = f" (chance {row['chance']:.3f})" if row.get("chance") else ""
         parts += [f"- model `{row['model_name']}`; held-out accuracy {row['accuracy']:.4f}{chance}, "
-                  f"reloaded {row['accuracy_reloaded']:.4f}, int8 "
+                  f"reloaded ({row['reloaded_with']}) {row['accuracy_reloaded']:.4f}, int8 "
                   f"{_fmt(row['accuracy_int8'], '.4f')} ({row['int8']})",
                   *[f"- {k}: {row[k]}" for k in ("compile", "export", "onnx")], ""]
         parts += _figures(row, out)

@@ -33,7 +33,7 @@ def test_tiny_vision_run(tmp_path, triptych_home, monkeypatch, capsys):
     assert code == 0, printed[-2000:]
     assert row["domain"] == "vision" and row["status"] == "ok" and row["model_name"] == "small_cnn"
     # The reloaded checkpoint is the trained model: same held-out accuracy.
-    assert row["accuracy_reloaded"] == row["accuracy"]
+    assert row["accuracy_reloaded"] == row["accuracy"] and row["reloaded_with"] == "get_model"
     assert 0 <= row["accuracy"] <= 1  # learning itself: tests/vision/test_train_vision_example.py
     assert row["compile"] == "ok" and row["export"] == "ok"
     if HAS_ONNX:
@@ -51,7 +51,8 @@ def test_tiny_vision_run(tmp_path, triptych_home, monkeypatch, capsys):
         for image in ("vision_curves.png", "vision_augmented.png"):
             assert f"]({image})" in report and (out / image).stat().st_size > 1000
     header = next(line for line in printed.splitlines() if line.startswith("domain"))
-    assert header.split() == ["domain", "model", "pipeline/s", "train/s", "accuracy", "int8",
+    assert header.split() == ["domain", "model", "pipeline/s", "train/s", "chance", "accuracy",
+                              "int8",
                               "accuracy", "compile", "export", "onnx", "wall", "s"]
 
 
