@@ -279,8 +279,9 @@ def _figures(row: dict, out: Path) -> list[str]:
     ax2.plot(epochs, [h["accuracy"] for h in history], "s-", color="C1",
              label="held-out accuracy")
     ax2.set_ylim(0, 1)
-    fig.legend(loc="center right")
-    fig.tight_layout()
+    ax.set_xticks(epochs)
+    fig.legend(loc="upper center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
     fig.savefig(out / f"{domain}_curves.png", dpi=90)
     plt.close(fig)
     lines.append(f"![{domain} training curves]({domain}_curves.png)")
@@ -311,9 +312,10 @@ def _figures(row: dict, out: Path) -> list[str]:
 
 
 def write_report(rows: list[dict], table: list[list[str]], out: Path, total_s: float) -> Path:
+    done = [r["domain"] for r in rows if r["status"] == "ok"]
     parts = ["# triptych main job", "",
-             f"Three domains trained, reloaded, deployed and quantized in {total_s:.0f} s "
-             f"(torch {torch.__version__}).", "", markdown_table(table), "",
+             f"{', '.join(done) or 'No domain'} trained, reloaded, deployed and quantized in "
+             f"{total_s:.0f} s (torch {torch.__version__}).", "", markdown_table(table), "",
              "Export status: `ok` = outputs equal eager (compile, export: rtol 1e-4; onnx: "
              "onnxruntime within `triptych.deploy.ONNX_RTOL/ATOL`); details below.", ""]
     for row in rows:
