@@ -5,6 +5,9 @@
 * The API reference is read from the sources statically (nothing imported): the package's folders
   are mapped to import names by setup.py (``core/`` is ``triptych``), so ``build/docs_src`` gets
   a ``triptych/`` tree of symlinks in that layout for mkdocstrings to read.
+* ``api/<domain>.md`` (the API reference) is generated: one ``::: triptych.<domain>.<module>``
+  block per public module or package of the domain's folder, so a module someone adds appears
+  without editing the docs.
 * A page under docs/ that the ``nav`` does not list is added under "More pages", so a page a
   helper adds is never hidden from the site.
 """
@@ -70,10 +73,51 @@ def on_config(config):
     return config
 
 
+# API page -> (title, narrative pages, the core modules it documents; None: every public module)
+API_PAGES = {
+    "triptych": ("`triptych` (core)", ["core.md", "models.md", "deployment.md"],
+                 ["deploy", "models", "device", "registry", "paths", "transforms"]),
+    "triptych.vision": ("`triptych.vision`", ["vision-transforms.md", "vision-io.md",
+                                              "vision-datasets.md", "vision-models.md",
+                                              "vision-ops.md"], None),
+    "triptych.audio": ("`triptych.audio`", ["audio.md"], None),
+    "triptych.text": ("`triptych.text`", ["text.md"], None),
+    "triptych.datasets": ("`triptych.datasets`", ["downloading.md", "distributed.md"], [""]),
+}
+
+
+def _public_modules(folder: Path) -> list[str]:
+    names = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("_"):
+            continue
+        if entry.suffix == ".py" or (entry / "__init__.py").is_file():
+            names.append(entry.stem)
+    return names
+
+
+def api_page(package: str, root: Path, docs: Path) -> str:
+    title, narrative, modules = API_PAGES[package]
+    if modules is None:
+        modules = _public_modules(root / PACKAGE_DIRS[package])
+    links = ", ".join(f"[{p.removesuffix('.md')}](../{p})" for p in narrative
+                      if (docs / p).is_file())
+    lines = [f"# API reference: {title}", ""]
+    if links:
+        lines += [f"Narrative pages: {links}.", ""]
+    for module in modules:
+        lines += [f"::: {package}.{module}" if module else f"::: {package}", ""]
+    return "\n".join(lines)
+
+
 def on_files(files, config):
     root = Path(config.config_file_path).parent
     for uri, source in OUTSIDE.items():
         files.append(File.generated(config, uri, abs_src_path=str(root / source)))
+    for package in API_PAGES:
+        uri = f"api/{package.removeprefix('triptych.') if '.' in package else 'core'}.md"
+        files.append(File.generated(config, uri,
+                                    content=api_page(package, root, Path(config.docs_dir))))
     return files
 
 
