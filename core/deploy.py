@@ -134,7 +134,11 @@ def example_inputs(model: nn.Module, *, batch_size: int = 2,
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     own = getattr(model, "example_inputs", None)
     if callable(own):
-        return _as_inputs(own(batch_size=batch_size))
+        import inspect
+
+        takes_generator = "generator" in inspect.signature(own).parameters
+        return _as_inputs(own(batch_size=batch_size, **(
+            {"generator": generator} if takes_generator else {})))
     size = int(getattr(model, "image_size", 32))
     return (torch.rand(batch_size, 3, size, size, generator=generator),)
 

@@ -30,7 +30,7 @@ from triptych.deploy import (
     quantize_int8,
     to_onnx,
 )
-from triptych.models import get_model, list_models
+from triptych.models import get_model, list_models, model_entry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "deployment.md"
 HAS_ONNX = all(importlib.util.find_spec(m) for m in ("onnx", "onnxscript", "onnxruntime"))
@@ -52,10 +52,42 @@ def _small_vit():
                              hidden_dim=64, mlp_dim=128, num_classes=10)
 
 
-# Reduced configurations of the two big models (same classes, so every op and every code path a
-# deploy path must handle is there; 0.9 M / 0.1 M instead of 25.6 M / 86.6 M parameters): the
-# full ones would write 100-350 MB ONNX files and take minutes on 2 cores.
-SMALL = {"resnet50": _small_resnet50, "vit_b_16": _small_vit}
+def _small_wav2vec2():
+    from triptych.audio.models import wav2vec2_model
+
+    return wav2vec2_model(
+        extractor_mode="group_norm", extractor_conv_layer_config=[(32, 10, 5), (32, 3, 2)],
+        extractor_conv_bias=False, encoder_embed_dim=32, encoder_projection_dropout=0.0,
+        encoder_pos_conv_kernel=16, encoder_pos_conv_groups=4, encoder_num_layers=2,
+        encoder_num_heads=2, encoder_attention_dropout=0.0, encoder_ff_interm_features=64,
+        encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_norm_first=False,
+        encoder_layer_drop=0.0, aux_num_out=None)
+
+
+def _small_roberta():
+    from triptych.text.models import RobertaEncoder
+
+    return RobertaEncoder(vocab_size=100, hidden_size=16, num_layers=2, num_heads=2,
+                          intermediate_size=32, max_positions=34)
+
+
+# Reduced configurations of the big models (the same classes, so every op and code path a deploy
+# path must handle is there, at a small fraction of the parameters): the full ones would write
+# 100 MB - 1 GB ONNX files and take minutes on 2 cores.
+SMALL = {"resnet50": _small_resnet50, "vit_b_16": _small_vit, "wav2vec2_base": _small_wav2vec2,
+         "roberta_base": _small_roberta, "xlmr_base": _small_roberta}
+
+
+def _token_batch(generator):
+    ids = torch.randint(3, 100, (2, 7), generator=generator)
+    ids[1, 5:] = 1  # RoBERTa's padding id: the second sequence is padded
+    return ids, ids.ne(1).long()
+
+
+# Inputs of models that do not define example_inputs(batch_size=...) (triptych.deploy's
+# convention, which a model's own definition overrides).
+INPUTS = {"kws_cnn": lambda g: (torch.randn(2, 1, 40, 64, generator=g),),
+          "roberta_base": _token_batch, "xlmr_base": _token_batch}
 
 # compile / export reproduce eager float32 up to reassociation in fused kernels.
 RTOL, ATOL = 1e-4, 1e-5
@@ -72,8 +104,16 @@ def _build(name: str) -> torch.nn.Module:
     return model
 
 
-def _inputs(model: torch.nn.Module) -> tuple:
-    return example_inputs(model, batch_size=2, generator=torch.Generator().manual_seed(1))
+def _inputs(name: str, model: torch.nn.Module) -> tuple:
+    generator = torch.Generator().manual_seed(1)
+    if callable(getattr(model, "example_inputs", None)):
+        return example_inputs(model, batch_size=2, generator=generator)
+    if name in INPUTS:
+        return INPUTS[name](generator)
+    if model_entry(name).domain != "vision":
+        pytest.fail(f"{name}: define example_inputs(self, *, batch_size) on "
+                    f"{type(model).__name__} (see docs/deployment.md) or add it to INPUTS here")
+    return example_inputs(model, batch_size=2, generator=generator)
 
 
 def _assert_close(got, want, *, rtol=RTOL, atol=ATOL):
@@ -87,11 +127,11 @@ def _take(path: str, model: torch.nn.Module, inputs: tuple, tmp_path: Path):
     """Run one deploy path on the model; return its outputs."""
     with torch.no_grad():
         if path == "compile":
-            # Dynamo must capture the whole forward as one graph and AOTAutograd trace it (the
-            # part of compiling that depends on the model's code); inductor's C++ codegen of
-            # every model would take minutes on 2 cores. tests/test_main_job.py compiles the
-            # trained small CNN with inductor.
-            return compile_model(model, backend="aot_eager", fullgraph=True)(*inputs)
+            # Dynamo captures the forward and AOTAutograd traces it (the part of compiling that
+            # depends on the model's code); inductor's C++ codegen of every model would take
+            # minutes on 2 cores. tests/test_main_job.py compiles the trained small CNN with
+            # inductor. Graph breaks are allowed (torch.compile's default), as for users.
+            return compile_model(model, backend="aot_eager")(*inputs)
         if path == "export":
             return export(model, inputs).module()(*inputs)
         if path == "onnx":
@@ -107,7 +147,7 @@ def test_model_deploy_path(name, path, tmp_path):
     if path == "onnx" and not HAS_ONNX:
         pytest.skip("needs the deploy extra (pip install 'triptych[deploy]')")
     model = _build(name)
-    inputs = _inputs(model)
+    inputs = _inputs(name, model)
     reason = deploy_limits(model).get(path)
     if reason:  # declared: a clear error, and the docs' table lists it
         with pytest.raises(DeployUnsupported, match=re.escape(reason)):
