@@ -61,9 +61,12 @@ def _link_sources(root: Path) -> None:
             link.symlink_to(target.resolve())
 
 
+def on_startup(command, dirty):
+    # Before every plugin's on_config: mkdocstrings drops search paths that do not exist yet.
+    _link_sources(Path(__file__).resolve().parent.parent)
+
+
 def on_config(config):
-    root = Path(config.config_file_path).parent
-    _link_sources(root)
     docs = Path(config.docs_dir)
     listed = _nav_pages(config.nav)
     extra = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md"))
