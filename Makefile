@@ -1,5 +1,7 @@
 # Two commands set up everything on a fresh machine:
-#   make demo   create .venv, install, build, run the demo and the vision and text training examples offline
+#   make demo   create .venv, install, build, run the demo and the main job (train, reload, deploy and
+#               int8 per domain, with a report in .venv/main_job/report.md) offline
+#   make docs   the documentation site (mkdocs + mkdocstrings) into site/
 #   make test   the same install, then ruff, the CUDA compile check, pytest and `make sanitize`
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +13,7 @@ TORCH   ?= $(if $(HAS_GPU),torch>=2.10,torch==2.13.0)
 SOURCES := pyproject.toml setup.py $(shell find core/csrc -name '*.cpp' -o -name '*.cu' -o -name '*.h' 2>/dev/null)
 STAMP   := $(VENV)/.triptych-installed
 
-.PHONY: install demo test lint cuda-check sanitize bench clean
+.PHONY: install demo docs test lint cuda-check sanitize bench clean
 
 install: $(STAMP)
 
@@ -25,8 +27,10 @@ $(STAMP): $(SOURCES)
 
 demo: install
 	TRIPTYCH_OFFLINE=1 $(PY) examples/demo.py
-	TRIPTYCH_OFFLINE=1 $(PY) examples/train_vision.py --out $(VENV)/train_vision
-	TRIPTYCH_OFFLINE=1 $(PY) examples/train_text.py --out $(VENV)/train_text
+	TRIPTYCH_OFFLINE=1 $(PY) examples/main_job.py --out $(VENV)/main_job
+
+docs: install
+	$(VENV)/bin/mkdocs build --strict
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -46,4 +50,4 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf build $(VENV) core/_C*.so
+	rm -rf build site $(VENV) core/_C*.so

@@ -20,9 +20,9 @@ __version__ = "0.1.0"
 # Everything loads on first use, so that ``import triptych`` (and the ``triptych`` command)
 # does not pay for importing torch until a tensor is needed.
 _LAZY_SUBMODULES = ("device", "ops", "paths", "registry", "transforms", "library", "domains",
-                    "models", "vision", "audio", "text", "datasets", "info", "cli")
+                    "models", "vision", "audio", "text", "datasets", "info", "cli", "deploy")
 _LAZY_ATTRIBUTES = {"default_device": "device", "seed_worker": "device", "to_device": "device",
-                    "worker_init_fn": "device"}
+                    "worker_init_fn": "device", "quantize_int8": "deploy"}
 
 __all__ = ["__version__", *_LAZY_ATTRIBUTES, *_LAZY_SUBMODULES]
 

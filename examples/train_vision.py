@@ -10,8 +10,9 @@ the DataLoader has 2 workers, the checkpoint is written with safetensors when it
     python examples/train_vision.py                      # ~1 minute on 2 CPU cores
     python examples/train_vision.py --dataset cifar10 --download --epochs 10 --device cuda
 
-Prints the training throughput (images/s), the held-out accuracy and whether the reloaded
-checkpoint predicts exactly as the trained model.
+Prints the data-pipeline and training throughput (images/s), the held-out accuracy and whether
+the reloaded checkpoint predicts exactly as the trained model. ``run(argv) -> dict`` returns the
+same as data (the main-job contract that ``examples/main_job.py`` consumes).
 """
 
 from __future__ import annotations
@@ -132,27 +133,65 @@ def progress(iterable, **kwargs):
     return tqdm(iterable, file=sys.stdout, mininterval=1.0, **kwargs)
 
 
-def main(argv: list[str] | None = None) -> int:
+def augmented_preview(args: argparse.Namespace, count: int = 16) -> torch.Tensor:
+    """``(count, 3, S, S)`` uint8: training images after the random crop and flip (before
+    ToDtype/Normalize), for the report's picture grid."""
+    size = args.image_size if args.dataset == "synthetic" else 32
+    augment = T.Compose([
+        T.RandomResizedCrop(size, scale=(0.7, 1.0), ratio=(0.85, 1.18), antialias=True),
+        T.RandomHorizontalFlip(),
+    ])
+    raw = SyntheticShapes(count, size, seed=args.seed + 2)
+    return torch.stack([torch.as_tensor(augment(raw[i][0])) for i in range(count)]).to(torch.uint8)
+
+
+def pipeline_throughput(train_loader: DataLoader, max_batches: int = 30) -> float:
+    """Images/s of the training data pipeline alone (dataset + augmentation + workers, no model),
+    over up to ``max_batches`` batches after the first (which pays the workers' start-up)."""
+    seen, start = 0, None
+    for i, (images, _) in enumerate(train_loader):
+        if i == 0:
+            start = time.perf_counter()
+            continue
+        seen += images.shape[0]
+        if i >= max_batches:
+            break
+    elapsed = time.perf_counter() - start if start is not None else 0.0
+    return seen / elapsed if seen and elapsed > 0 else float("nan")
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Train, evaluate, save and reload; the main-job contract (docs/deployment.md):
+    ``{"domain", "model", "model_name", "model_kwargs", "checkpoint", "accuracy", "evaluate",
+    "example_inputs", "pipeline_samples_per_s", "train_samples_per_s", "history", "wall_s",
+    "preview", "reloaded_identical"}``."""
+    wall_start = time.perf_counter()
     args = parse_args(argv)
     seed_all(args.seed)
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
     device = torch.device(args.device)
     train_set, test_set, classes, _ = build_datasets(args)
     train_loader = loader(train_set, args, shuffle=True)
-    test_loader = loader(test_set, args, shuffle=False)
+    test_batches = list(loader(test_set, args, shuffle=False))  # decoded once, reused
     print(f"{args.dataset}: {len(train_set)} training / {len(test_set)} held-out images, "
           f"{len(classes)} classes; device {device}")
+    pipeline_rate = pipeline_throughput(train_loader)
 
-    model = get_model("small_cnn", num_classes=len(classes)).to(device)
+    model_kwargs = {"num_classes": len(classes)}
+    model = get_model("small_cnn", **model_kwargs).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=args.lr, total_steps=args.epochs * len(train_loader), pct_start=0.25)
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.05)
 
-    seen, train_time = 0, 0.0
+    def evaluate(candidate: torch.nn.Module, on: str | torch.device = "cpu") -> float:
+        predicted, labels = predict(candidate, test_batches, torch.device(on))
+        return (predicted == labels).float().mean().item()
+
+    seen, train_time, history = 0, 0.0, []
     for epoch in range(1, args.epochs + 1):
         model.train()
         start = time.perf_counter()
+        losses = []
         bar = progress(train_loader, desc=f"epoch {epoch}/{args.epochs}", unit="batch")
         for images, targets in bar:
             images, targets = images.to(device), torch.as_tensor(targets).to(device)
@@ -162,23 +201,46 @@ def main(argv: list[str] | None = None) -> int:
             optimizer.step()
             scheduler.step()
             seen += images.shape[0]
+            losses.append(loss.item())
             if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+                bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
         train_time += time.perf_counter() - start
+        history.append({"epoch": epoch, "loss": sum(losses) / len(losses),
+                        "accuracy": evaluate(model, device)})
 
-    predicted, labels = predict(model, test_loader, device)
+    predicted, labels = predict(model, test_batches, device)
     accuracy = (predicted == labels).float().mean().item()
     path = save_checkpoint(model, Path(args.out))
-    reloaded = get_model("small_cnn", weights=path, num_classes=len(classes)).to(device)
-    again, _ = predict(reloaded, test_loader, device)
-    identical = bool(torch.equal(predicted, again))
+    reloaded = get_model("small_cnn", weights=path, **model_kwargs).eval()
+    again, _ = predict(reloaded, test_batches, torch.device("cpu"))
+    return {
+        "domain": "vision",
+        "model": reloaded,
+        "model_name": "small_cnn",
+        "model_kwargs": model_kwargs,
+        "checkpoint": path,
+        "accuracy": accuracy,
+        "chance": 1 / len(classes),
+        "evaluate": evaluate,
+        "example_inputs": (test_batches[0][0][:8].contiguous(),),
+        "pipeline_samples_per_s": pipeline_rate,
+        "train_samples_per_s": seen / train_time,
+        "history": history,
+        "wall_s": time.perf_counter() - wall_start,
+        "preview": augmented_preview(args),
+        "reloaded_identical": bool(torch.equal(predicted, again)),
+    }
 
-    print(f"train throughput: {seen / train_time:.0f} img/s "
-          f"({seen} images in {train_time:.1f} s, data loading included)")
-    print(f"held-out accuracy: {accuracy:.4f} (chance {1 / len(classes):.4f})")
-    print(f"checkpoint: {path}")
-    print(f"reloaded checkpoint predictions identical: {identical}")
-    return 0 if identical else 1
+
+def main(argv: list[str] | None = None) -> int:
+    result = run(argv)
+    seen_rate = result["train_samples_per_s"]
+    print(f"data pipeline throughput: {result['pipeline_samples_per_s']:.0f} img/s")
+    print(f"train throughput: {seen_rate:.0f} img/s (data loading included)")
+    print(f"held-out accuracy: {result['accuracy']:.4f} (chance {result['chance']:.4f})")
+    print(f"checkpoint: {result['checkpoint']}")
+    print(f"reloaded checkpoint predictions identical: {result['reloaded_identical']}")
+    return 0 if result["reloaded_identical"] else 1
 
 
 if __name__ == "__main__":
