@@ -27,6 +27,7 @@ demo: install
 	TRIPTYCH_OFFLINE=1 $(PY) examples/demo.py
 	TRIPTYCH_OFFLINE=1 $(PY) examples/train_vision.py --out $(VENV)/train_vision
 	TRIPTYCH_OFFLINE=1 $(PY) examples/train_text.py --out $(VENV)/train_text
+	TRIPTYCH_OFFLINE=1 $(PY) examples/train_audio.py --out $(VENV)/train_audio
 
 lint: install
 	$(VENV)/bin/ruff check .
