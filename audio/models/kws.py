@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from triptych.models import load_weights, register_model, resolve_weights
+from triptych.models import build_model, register_model
 
 __all__ = ["KWSCNN", "kws_cnn"]
 
@@ -98,9 +98,7 @@ def kws_cnn(*, weights: str | None = None, progress: bool = True, num_classes: i
         >>> model(torch.randn(2, 1, 40, 101)).shape  # (B, 1, n_mels, frames)
         torch.Size([2, 12])
     """
-    weights = resolve_weights(weights, None)
-    model = KWSCNN(num_classes=num_classes, in_channels=in_channels, widths=widths,
-                   dropout=dropout)
-    if weights is not None:
-        load_weights(model, weights, progress=progress)
-    return model
+    return build_model(None, weights,
+                       lambda _: KWSCNN(num_classes=num_classes, in_channels=in_channels,
+                                        widths=widths, dropout=dropout),
+                       progress=progress)
