@@ -37,6 +37,12 @@ from triptych.models import get_model, save_state_dict_file
 
 MODEL_NAME = "kws_cnn"
 SAMPLE_RATE = 16000
+# Speech Commands v0.02's 35 words (its README), in sorted order: the class indices.
+SPEECH_COMMANDS_WORDS = (
+    "backward", "bed", "bird", "cat", "dog", "down", "eight", "five", "follow", "forward", "four",
+    "go", "happy", "house", "learn", "left", "marvin", "nine", "no", "off", "on", "one", "right",
+    "seven", "sheila", "six", "stop", "three", "tree", "two", "up", "visual", "wow", "yes", "zero",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -108,7 +114,7 @@ def build_datasets(args: argparse.Namespace):
         root = args.root or paths.datasets_dir()
         train = SPEECHCOMMANDS(root, subset="training", download=args.download)
         test = SPEECHCOMMANDS(root, subset="testing")
-        classes = sorted({train[i][2] for i in range(len(train))})
+        classes = list(SPEECH_COMMANDS_WORDS)
         return (_SpeechCommandsClips(train, classes), _SpeechCommandsClips(test, classes),
                 classes, SAMPLE_RATE)
     options = dict(sample_rate=SAMPLE_RATE, duration=args.duration, num_classes=args.num_classes)

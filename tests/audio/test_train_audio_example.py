@@ -90,3 +90,21 @@ def test_speechcommands_without_files_is_a_clear_error(tmp_path, triptych_home, 
     with pytest.raises(RuntimeError, match="SPEECHCOMMANDS|speech_commands|not found"):
         load_example().run(["--dataset", "speechcommands", "--root", str(tmp_path), "--quiet",
                             "--workers", "0"])
+
+
+def test_speech_commands_clips_are_one_second_with_word_indices():
+    example = load_example()
+    assert len(example.SPEECH_COMMANDS_WORDS) == 35
+    words = list(example.SPEECH_COMMANDS_WORDS)
+    # torchaudio's SPEECHCOMMANDS sample layout: (waveform, sample_rate, label, speaker, number)
+    fake = [(torch.ones(1, 12000), 16000, "yes", "abc", 0),
+            (torch.ones(1, 17000), 16000, "zero", "def", 1),
+            (torch.ones(1, 16000), 8000, "no", "ghi", 0)]
+    clips = example._SpeechCommandsClips(fake, words)
+    short, label = clips[0]
+    assert short.shape == (1, 16000) and short[0, :12000].all() and not short[0, 12000:].any()
+    assert words[label] == "yes"
+    long, label = clips[1]
+    assert long.shape == (1, 16000) and words[label] == "zero"
+    with pytest.raises(ValueError, match="sample rate 8000"):
+        clips[2]
