@@ -7,6 +7,7 @@
   features, filters, resampling, masking and the other torchaudio transforms.
 * :mod:`triptych.audio.ops` — the compiled kernels (``resample_poly``, ``lfilter_iir``).
 * :mod:`triptych.audio.datasets` — the audio datasets' catalog entries.
+* :mod:`triptych.audio.models` — wav2vec2 (and its CTC bundle) and the other audio models.
 
 Submodules load on first use, so the features work without soundfile installed.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("io", "functional", "transforms", "ops", "datasets")
+_SUBMODULES = ("io", "functional", "transforms", "ops", "datasets", "models")
 
 __all__ = list(_SUBMODULES)
 

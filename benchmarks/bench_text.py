@@ -26,6 +26,12 @@ from pathlib import Path
 
 # Hugging Face tokenizers reads RAYON_NUM_THREADS once, at its first parallel call: set it first.
 THREADS = int(sys.argv[sys.argv.index("--threads") + 1]) if "--threads" in sys.argv else 1
+# ``--cases a,b``: time only these cases (default: all); read here, before common's parser.
+CASES = None
+if "--cases" in sys.argv:
+    _at = sys.argv.index("--cases")
+    CASES = sys.argv[_at + 1].split(",")
+    del sys.argv[_at:_at + 2]
 os.environ["RAYON_NUM_THREADS"] = str(THREADS)
 os.environ["TOKENIZERS_PARALLELISM"] = "true" if THREADS > 1 else "false"
 
@@ -44,8 +50,8 @@ def lines() -> list[str]:
         return f.read().splitlines()
 
 
-def prepare() -> None:
-    """Train the tokenizers once (our process, untimed)."""
+def prepare(cases) -> None:
+    """Train the tokenizers the ``cases`` need, once (our process, untimed)."""
     import tokenizers as hf
 
     from triptych.text.tokenizers import train_sentencepiece
@@ -53,21 +59,21 @@ def prepare() -> None:
 
     ASSETS.mkdir(parents=True, exist_ok=True)
     text = lines()
-    if not BPE_JSON.exists():
+    if not BPE_JSON.exists() and "bpe-8k" in cases:
         tok = hf.Tokenizer(hf.models.BPE())
         tok.pre_tokenizer = hf.pre_tokenizers.ByteLevel(add_prefix_space=False)
         tok.decoder = hf.decoders.ByteLevel()
         tok.train_from_iterator(text, hf.trainers.BpeTrainer(
             vocab_size=8000, initial_alphabet=hf.pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
         tok.save(str(BPE_JSON))
-    if not WORDPIECE_VOCAB.exists():
+    if not WORDPIECE_VOCAB.exists() and "wordpiece-8k" in cases:
         wp = hf.BertWordPieceTokenizer(lowercase=True)
         wp.train_from_iterator(text, vocab_size=8000, show_progress=False)
         (saved,) = wp.save_model(str(ASSETS), "wordpiece-8k")
         assert Path(saved) == WORDPIECE_VOCAB
-    if not SPM_MODEL.exists():
+    if not SPM_MODEL.exists() and "sentencepiece-bpe-8k" in cases:
         train_sentencepiece(text, vocab_size=8000, model_type="bpe", output=SPM_MODEL)
-    if not WORD_VOCAB.exists():
+    if not WORD_VOCAB.exists() and "numericalize" in cases:
         vocab = build_vocab_from_iterator((line.split() for line in text), min_freq=2, specials=["<unk>"])
         vocab.save(WORD_VOCAB)
 
@@ -137,6 +143,11 @@ OURS = {"bpe-8k": _ours_bpe, "wordpiece-8k": _ours_wordpiece, "sentencepiece-bpe
         "numericalize": _ours_numericalize}
 ANCHOR = {"bpe-8k": _hf_bpe, "wordpiece-8k": _hf_wordpiece, "sentencepiece-bpe-8k": _spm,
           "numericalize": _dict_lookup}
+if CASES is not None:
+    unknown = sorted(set(CASES) - set(OURS))
+    if unknown:
+        raise SystemExit(f"bench_text: unknown --cases {unknown}; choose from {sorted(OURS)}")
+    OURS = {name: OURS[name] for name in CASES}
 
 
 def check_equal() -> None:
@@ -163,7 +174,7 @@ def _versions():
 
 if __name__ == "__main__":
     if "--anchor-worker" not in sys.argv:
-        prepare()
+        prepare(OURS)
         check_equal()
     mb = corpus_mb()
     main(

@@ -108,8 +108,7 @@ class Dataset(torch.utils.data.Dataset):
             raise RuntimeError(
                 f"{cls}: {', '.join(missing)} not found in {self.folder}; pass download=True "
                 f"to fetch {'it' if len(missing) == 1 else 'them'}"
-                + (f", or run: triptych datasets download {self.name} --root {self.root}"
-                   if self._in_catalog() else ""))
+                + (f", or run: {self._cli_command()}" if self._in_catalog() else ""))
 
     # -- files ---------------------------------------------------------------------------------
     @property
@@ -143,10 +142,15 @@ class Dataset(torch.utils.data.Dataset):
     def download(self, *, progress: bool = True, **download_options: Any) -> None:
         """Fetch, verify and extract :meth:`files` into :attr:`folder`
         (see :func:`triptych.datasets.download`; ``download_options`` go there)."""
-        command = (f"triptych datasets download {self.name} --root {self.root}"
-                   if self._in_catalog() else None)
+        command = self._cli_command() if self._in_catalog() else None
         fetch_resources(self.name, self.folder, self.files(), extract=True, progress=progress,
                         command=command, **download_options)
+
+    def _cli_command(self) -> str:
+        """The ``triptych datasets download`` command that fetches this dataset's files (its
+        split's: the CLI's default splits may be others)."""
+        split = "" if self.split is None else f" --split {self.split}"
+        return f"triptych datasets download {self.name} --root {self.root}{split}"
 
     def _in_catalog(self) -> bool:
         try:

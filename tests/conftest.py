@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import socket
 import sys
@@ -70,3 +71,29 @@ def loopback_server(tmp_path_factory):
 
     with LoopbackServer(tmp_path_factory.mktemp("loopback")) as server:
         yield server
+
+
+@pytest.fixture
+def serve(loopback_server, monkeypatch):
+    """``serve(cls, files)``: put a dataset's catalog files on the loopback server.
+
+    It takes the real catalog entry of ``cls.name`` (every split, every file name), serves
+    ``files[filename]`` under that real name, and points the class's ``resources`` at those
+    copies (with their sha256), so ``cls(root, download=True)`` runs the real download,
+    verification and extraction. A catalog file missing from ``files`` is a KeyError: the tests
+    serve exactly the names the catalog declares.
+    """
+    from triptych.datasets import Resource, dataset_info
+
+    def serve(cls, files: dict[str, bytes]):
+        splits = {}
+        for split, resources in dataset_info(cls.name).splits.items():
+            splits[split] = []
+            for r in resources:
+                data = files[r.filename]
+                url = loopback_server.add_file(f"{cls.name}/{r.filename}", data)
+                splits[split].append(Resource(r.filename, [url], hashlib.sha256(data).hexdigest(),
+                                              size=len(data), extract=r.extract))
+        monkeypatch.setattr(cls, "resources", splits)
+        return loopback_server
+    return serve

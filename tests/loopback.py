@@ -37,6 +37,7 @@ import ssl
 import sys
 import tarfile
 import threading
+import zipfile
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,12 +335,27 @@ if __name__ == "__main__":
     server.stopped.wait()
 
 
-def tar_gz(files: dict[str, bytes]) -> bytes:
-    """A ``.tar.gz`` archive in memory holding ``files`` (member name -> bytes), to serve."""
+def tar_archive(files: dict[str, bytes], mode: str = "w:gz") -> bytes:
+    """A tar archive in memory holding ``files`` (member name -> bytes), to serve; ``mode`` is
+    :func:`tarfile.open`'s write mode (``"w:gz"``, ``"w:bz2"``, ``"w:xz"``, ``"w"``)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buffer, mode=mode) as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def tar_gz(files: dict[str, bytes]) -> bytes:
+    """A ``.tar.gz`` archive in memory holding ``files`` (member name -> bytes), to serve."""
+    return tar_archive(files, "w:gz")
+
+
+def zip_archive(files: dict[str, bytes]) -> bytes:
+    """A ``.zip`` archive in memory holding ``files`` (member name -> bytes), to serve."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
     return buffer.getvalue()

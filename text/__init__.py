@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_LAZY_SUBMODULES = ("tokenizers", "vocab", "transforms", "data", "datasets")
+_LAZY_SUBMODULES = ("tokenizers", "vocab", "transforms", "data", "datasets", "models")
 
 __all__ = [*_LAZY_SUBMODULES]
 

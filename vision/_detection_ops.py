@@ -108,8 +108,8 @@ def _sample_detections(gen: torch.Generator, n: int, dtype: torch.dtype, kind: s
     scores = torch.rand(n, generator=gen, dtype=torch.float64)
     if kind == "ties":
         scores = torch.randint(0, 3, (n,), generator=gen).double() / 2
-        copies = torch.randint(0, n, (n // 4,), generator=gen)
-        boxes[torch.randint(0, n, (n // 4,), generator=gen)] = boxes[copies]
+        copies = torch.randint(0, max(n, 1), (n // 4,), generator=gen)  # n == 0: none
+        boxes[torch.randint(0, max(n, 1), (n // 4,), generator=gen)] = boxes[copies]
     elif kind == "degenerate":
         rows = torch.rand(n, generator=gen) < 0.3
         boxes[rows] = boxes[rows][:, [2, 3, 0, 1]]  # inverted: x2 < x1, y2 < y1

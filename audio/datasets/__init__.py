@@ -1,25 +1,38 @@
 """triptych.audio.datasets: the audio datasets.
 
-Their catalog entries live in ``_catalog`` (registered when the catalog is first used: see
-``triptych datasets list --domain audio``); dataset classes build on
-:class:`triptych.datasets.Dataset`. :class:`SyntheticKeywords` needs no files: the default of
-the audio example and the tests.
+Map-style datasets with torchaudio's class names, constructor meanings and sample tuples
+(``YESNO``, ``SPEECHCOMMANDS``, ``LIBRISPEECH``, ``LJSPEECH``, ``VCTK_092``) plus ``ESC50``;
+audio is decoded with :mod:`triptych.audio.io` (soundfile, no FFmpeg). Their files are
+:class:`triptych.datasets.Resource` records in the catalog (``_catalog``; see
+``triptych datasets list --domain audio``), fetched through the shared download layer, and the
+classes build on :class:`triptych.datasets.Dataset`. :class:`SyntheticKeywords` needs no files:
+the default of the audio example and the tests.
+
+The classes load on first use: the catalog imports this package to read ``_catalog``, and the
+CLI must not pay for torch or soundfile.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from . import _catalog  # noqa: F401 - registers the audio catalog entries
 
-__all__ = ["SyntheticKeywords"]
+_CLASSES = {
+    "YESNO": "yesno", "SPEECHCOMMANDS": "speechcommands", "LIBRISPEECH": "librispeech",
+    "LJSPEECH": "ljspeech", "ESC50": "esc50", "VCTK_092": "vctk",
+    "SyntheticKeywords": "synthetic",
+}
+
+__all__ = sorted(_CLASSES)
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy: the catalog imports this package to read ``_catalog``, and the CLI must not pay
-    # for torch (which the dataset classes import).
-    if name == "SyntheticKeywords":  # akws
-        from .synthetic import SyntheticKeywords
+    if name in _CLASSES:
+        return getattr(importlib.import_module(f"{__name__}.{_CLASSES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-        return SyntheticKeywords
-    raise AttributeError(f"module 'triptych.audio.datasets' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_CLASSES))

@@ -1,4 +1,5 @@
-"""The audio entries of the dataset catalog (LibriSpeech, Speech Commands, YesNo): real URLs, sizes and sha256 values.
+"""The audio entries of the dataset catalog (LibriSpeech, Speech Commands, YesNo, LJSpeech, ESC-50,
+VCTK): real URLs, sizes and sha256 values.
 
 Every sha256 and size is copied from public material, named beside each entry (mostly
 TensorFlow Datasets' ``url_checksums`` files and torchaudio's dataset modules); a dataset whose
@@ -42,6 +43,7 @@ register_dataset(
         )],
     },
     default_splits=["full"],
+    dataset_class="triptych.audio.datasets.speechcommands:SPEECHCOMMANDS",
 )
 
 
@@ -89,6 +91,7 @@ register_dataset(
             "ddb22f27f96ec163645d53215559df6aa36515f26e01dd70798188350adcb6d2", 30593501606)],
     },
     default_splits=["dev-clean"],
+    dataset_class="triptych.audio.datasets.librispeech:LIBRISPEECH",
 )
 
 # sha256: torchaudio's yesno.py (the current value; an older torchaudio release carried the
@@ -102,4 +105,66 @@ register_dataset(
     resources=[_openslr(1, "waves_yesno.tar.gz",
                         "c3f49e0cca421f96b75b41640749167b52118f232498667ca7a5f9416aef8e73", None,
                         max_size=16 << 20)],
+    dataset_class="triptych.audio.datasets.yesno:YESNO",
+)
+
+# sha256/size: tensorflow/datasets url_checksums/ljspeech.txt; the same sha256 is in
+# torchaudio's ljspeech.py. License: public domain (keithito.com/LJ-Speech-Dataset).
+register_dataset(
+    "ljspeech",
+    domain="audio",
+    description="LJSpeech 1.1: 13,100 clips (about 24 hours) of one speaker reading, 22.05 kHz "
+                "WAV, with transcripts and normalized transcripts.",
+    homepage="https://keithito.com/LJ-Speech-Dataset/",
+    license="Public domain",
+    resources=[Resource(
+        "LJSpeech-1.1.tar.bz2",
+        ["https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2"],
+        "be1a30453f28eb8dd26af4101ae40cbf2c50413b1bb21936cbcdc6fae3de8aa5",
+        size=2748572632,
+    )],
+    dataset_class="triptych.audio.datasets.ljspeech:LJSPEECH",
+)
+
+# The authors publish ESC-50 only as GitHub's archive of the master branch, which GitHub
+# builds on request: its bytes are not stable (public records give two different sha256
+# values for it), so no sha256 can be pinned for that URL. The entry points instead at a copy
+# of that archive pinned to a commit of the Hugging Face dataset repository confit/esc50,
+# whose sha256 and size are that file's Git LFS pointer (oid sha256, size) in that commit.
+# License: CC BY-NC 3.0 (the dataset's LICENSE).
+register_dataset(
+    "esc50",
+    domain="audio",
+    description="ESC-50: 2,000 five-second clips of 50 environmental sound classes (ESC-10: "
+                "10 of them), 44.1 kHz WAV, in five cross-validation folds.",
+    homepage="https://github.com/karolpiczak/ESC-50",
+    license="CC BY-NC 3.0",
+    resources=[Resource(
+        "ESC-50-master.zip",
+        ["https://huggingface.co/datasets/confit/esc50/resolve/"
+         "26cf8df183e1175fb3c4c4972254d52785b8cb91/ESC-50-master.zip"],
+        "d32cc4432c656db311b39bd474cdc0e9644d03633ea5457dcbba2d7fa7cb55ad",
+        size=645694876,
+    )],
+    dataset_class="triptych.audio.datasets.esc50:ESC50",
+)
+
+# sha256/size: tensorflow/datasets url_checksums/vctk.txt; the same sha256 is in torchaudio's
+# vctk.py. datashare.ed.ac.uk is the repository's current name for the same host.
+# License: CC BY 4.0 (the dataset's page).
+register_dataset(
+    "vctk_092",
+    domain="audio",
+    description="VCTK 0.92: about 44,000 sentences read by 110 English speakers, 48 kHz FLAC "
+                "from two microphones (silence trimmed), with transcripts.",
+    homepage="https://datashare.ed.ac.uk/handle/10283/3443",
+    license="CC BY 4.0",
+    resources=[Resource(
+        "VCTK-Corpus-0.92.zip",
+        ["https://datashare.is.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip",
+         "https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip"],
+        "f96258be9fdc2cbff6559541aae7ea4f59df3fcaf5cf963aae5ca647357e359c",
+        size=11747302977,
+    )],
+    dataset_class="triptych.audio.datasets.vctk:VCTK_092",
 )

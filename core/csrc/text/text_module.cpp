@@ -40,7 +40,8 @@ class Encoder {
   virtual ~Encoder() {
     for (PyObject* o : ints_) Py_XDECREF(o);
   }
-  virtual void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) = 0;
+  // Append the ids of texts[0, count) to `ids`; ends[k] = ids.size() after text k.
+  virtual void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>& ids, size_t* ends) = 0;
 
   // A new reference to the Python int `id`. Ids are few and repeat endlessly, so each one is
   // created once and shared (as a dict's values are in the pure-Python idiom); call with the GIL.
@@ -64,9 +65,12 @@ class Encoder {
 class BPEEncoder final : public Encoder {
  public:
   explicit BPEEncoder(std::unique_ptr<triptych_text::BPE> bpe) : bpe_(std::move(bpe)) {}
-  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) override {
+  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>& ids, size_t* ends) override {
     std::unique_ptr<triptych_text::WordCache> cache = bpe_->acquire_cache();
-    for (size_t i = 0; i < count; ++i) bpe_->encode(texts[i].data, texts[i].size, out[i], *cache);
+    for (size_t i = 0; i < count; ++i) {
+      bpe_->encode(texts[i].data, texts[i].size, ids, *cache);
+      ends[i] = ids.size();
+    }
     bpe_->release_cache(std::move(cache));
   }
 
@@ -80,8 +84,11 @@ template <typename Model>
 class StatelessEncoder final : public Encoder {
  public:
   explicit StatelessEncoder(std::unique_ptr<Model> model) : model_(std::move(model)) {}
-  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>* out) override {
-    for (size_t i = 0; i < count; ++i) model_->encode(texts[i].data, texts[i].size, out[i]);
+  void encode_block(const TextRef* texts, size_t count, std::vector<int32_t>& ids, size_t* ends) override {
+    for (size_t i = 0; i < count; ++i) {
+      model_->encode(texts[i].data, texts[i].size, ids);
+      ends[i] = ids.size();
+    }
   }
 
  private:
@@ -155,10 +162,10 @@ bool int_list(PyObject* seq, std::vector<int32_t>* out, const char* what) {
   return true;
 }
 
-PyObject* to_list(const std::vector<int32_t>& ids, Encoder* encoder) {
-  PyObject* list = PyList_New(static_cast<Py_ssize_t>(ids.size()));
+PyObject* to_list(const int32_t* ids, size_t size, Encoder* encoder) {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(size));
   if (list == nullptr) return nullptr;
-  for (size_t i = 0; i < ids.size(); ++i) {
+  for (size_t i = 0; i < size; ++i) {
     PyObject* v = encoder->int_object(ids[i]);
     if (v == nullptr) {
       Py_DECREF(list);
@@ -276,29 +283,51 @@ PyObject* encode(PyObject*, PyObject* args) {
   TextRef text;
   if (!as_text(text_obj, "text", &text)) return nullptr;
   std::vector<int32_t> ids;
+  size_t end;
   Py_BEGIN_ALLOW_THREADS
-  encoder->encode_block(&text, 1, &ids);
+  encoder->encode_block(&text, 1, ids, &end);
   Py_END_ALLOW_THREADS
-  return to_list(ids, encoder);
+  return to_list(ids.data(), ids.size(), encoder);
 }
 
+// The ids of a batch, in blocks of up to kBlock consecutive texts, each block's ids in one
+// buffer: one allocation per block instead of one (and its regrowth) per text.
+constexpr size_t kBlock = 16;
+struct EncodedBlock {
+  std::vector<int32_t> ids;
+  size_t ends[kBlock];
+};
+
+struct EncodedBatch {
+  std::vector<EncodedBlock> blocks;
+  size_t count = 0;
+
+  const int32_t* row(size_t i, size_t* size) const {
+    const EncodedBlock& b = blocks[i / kBlock];
+    size_t k = i % kBlock, begin = k == 0 ? 0 : b.ends[k - 1];
+    *size = b.ends[k] - begin;
+    return b.ids.data() + begin;
+  }
+};
+
 // Encode every text of a batch, on up to num_threads threads, without the GIL.
-void encode_all(Encoder* encoder, const std::vector<TextRef>& texts, std::vector<std::vector<int32_t>>& out,
-                int num_threads) {
+void encode_all(Encoder* encoder, const std::vector<TextRef>& texts, EncodedBatch& out, int num_threads) {
+  out.count = texts.size();
+  out.blocks.resize((texts.size() + kBlock - 1) / kBlock);
   size_t total_bytes = 0;
   for (const TextRef& t : texts) total_bytes += t.size;
   // Threads pay off only when each gets a good share of work.
   constexpr size_t kBytesPerThread = 1 << 16;
   size_t useful = std::max<size_t>(1, total_bytes / kBytesPerThread);
   size_t threads = std::min<size_t>({static_cast<size_t>(std::max(1, num_threads)), useful, texts.size()});
-  constexpr size_t kBlock = 16;
   std::atomic<size_t> next{0};
   auto work = [&]() {
     while (true) {
       size_t begin = next.fetch_add(kBlock);
       if (begin >= texts.size()) break;
       size_t end = std::min(texts.size(), begin + kBlock);
-      encoder->encode_block(texts.data() + begin, end - begin, out.data() + begin);
+      EncodedBlock& block = out.blocks[begin / kBlock];
+      encoder->encode_block(texts.data() + begin, end - begin, block.ids, block.ends);
     }
   };
   std::vector<std::thread> pool;
@@ -349,7 +378,7 @@ PyObject* encode_batch(PyObject*, PyObject* args) {
     release_all(keep);
     return nullptr;
   }
-  std::vector<std::vector<int32_t>> ids(texts.size());
+  EncodedBatch ids;
   Py_BEGIN_ALLOW_THREADS
   encode_all(encoder, texts, ids, num_threads);
   Py_END_ALLOW_THREADS
@@ -357,9 +386,11 @@ PyObject* encode_batch(PyObject*, PyObject* args) {
   // Creating one list per text would start the cyclic garbage collector again and again (a third
   // of the time in profiles); lists of ints cannot form cycles, so it is paused meanwhile.
   int gc_was_enabled = PyGC_Disable();
-  PyObject* result = PyList_New(static_cast<Py_ssize_t>(ids.size()));
-  for (size_t i = 0; result != nullptr && i < ids.size(); ++i) {
-    PyObject* row = to_list(ids[i], encoder);
+  PyObject* result = PyList_New(static_cast<Py_ssize_t>(ids.count));
+  for (size_t i = 0; result != nullptr && i < ids.count; ++i) {
+    size_t size;
+    const int32_t* data = ids.row(i, &size);
+    PyObject* row = to_list(data, size, encoder);
     if (row == nullptr) {
       Py_CLEAR(result);
       break;
@@ -388,16 +419,20 @@ PyObject* encode_batch_padded(PyObject*, PyObject* args) {
     release_all(keep);
     return nullptr;
   }
-  std::vector<std::vector<int32_t>> ids(texts.size());
+  EncodedBatch ids;
   Py_BEGIN_ALLOW_THREADS
   encode_all(encoder, texts, ids, num_threads);
   Py_END_ALLOW_THREADS
   release_all(keep);
   size_t width = 0;
-  for (const auto& row : ids) width = std::max(width, row.size());
+  for (size_t i = 0; i < ids.count; ++i) {
+    size_t size;
+    ids.row(i, &size);
+    width = std::max(width, size);
+  }
   if (max_length >= 0) width = std::min(width, static_cast<size_t>(max_length));
-  PyObject* data = PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(ids.size() * width * 8));
-  PyObject* lengths = PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(ids.size() * 8));
+  PyObject* data = PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(ids.count * width * 8));
+  PyObject* lengths = PyByteArray_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(ids.count * 8));
   if (data == nullptr || lengths == nullptr) {
     Py_XDECREF(data);
     Py_XDECREF(lengths);
@@ -405,11 +440,13 @@ PyObject* encode_batch_padded(PyObject*, PyObject* args) {
   }
   int64_t* out = reinterpret_cast<int64_t*>(PyByteArray_AsString(data));
   int64_t* out_lengths = reinterpret_cast<int64_t*>(PyByteArray_AsString(lengths));
-  for (size_t i = 0; i < ids.size(); ++i) {
-    size_t len = std::min(width, ids[i].size());
+  for (size_t i = 0; i < ids.count; ++i) {
+    size_t size;
+    const int32_t* src = ids.row(i, &size);
+    size_t len = std::min(width, size);
     out_lengths[i] = static_cast<int64_t>(len);
     int64_t* row = out + i * width;
-    for (size_t j = 0; j < len; ++j) row[j] = ids[i][j];
+    for (size_t j = 0; j < len; ++j) row[j] = src[j];
     for (size_t j = len; j < width; ++j) row[j] = padding_value;
   }
   return Py_BuildValue("(NnN)", data, static_cast<Py_ssize_t>(width), lengths);
