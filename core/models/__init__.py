@@ -31,6 +31,7 @@ from ._api import (
     register_model,
 )
 from ._hub import (
+    build_model,
     check_num_classes,
     download_weights,
     load_state_dict_file,
@@ -43,6 +44,7 @@ __all__ = [
     "ModelEntry",
     "Weights",
     "WeightsEnum",
+    "build_model",
     "check_num_classes",
     "download_weights",
     "get_model",

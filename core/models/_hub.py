@@ -13,7 +13,7 @@ from typing import Any
 
 from triptych import paths
 
-from ._weights import LocalWeights, WeightsEnum
+from ._weights import LocalWeights, WeightsEnum, resolve_weights
 
 
 def weights_root(root: str | os.PathLike | None = None) -> Path:
@@ -83,6 +83,32 @@ def check_num_classes(weights: Any, num_classes: int) -> None:
                 f"categories: leave num_classes out (or pass {expected}) to use these weights, "
                 "or build with weights=None and train a new head"
             )
+
+
+def build_model(weights_enum: type[WeightsEnum] | None, weights: Any, make, *, progress: bool = True,
+                num_classes: int | None = None):
+    """The steps every builder takes: check ``weights``, build, load; return the model.
+
+    ``weights`` is checked against ``weights_enum`` (a member, its name, ``"DEFAULT"``, a local
+    path or ``file://`` URL, or None; ``weights_enum=None``: a model with no published weights
+    takes only None or a local checkpoint); when ``num_classes`` is given it must fit the weights'
+    categories; ``make(weights)`` builds the randomly initialised model (it gets the verified
+    weights so it can refuse an option they do not fit); the weights then load with
+    ``strict=True`` through :func:`load_weights`.
+
+    Example:
+        >>> from torch import nn
+        >>> from triptych.models import build_model
+        >>> build_model(None, None, lambda weights: nn.Linear(2, 3))
+        Linear(in_features=2, out_features=3, bias=True)
+    """
+    weights = resolve_weights(weights, weights_enum)
+    if num_classes is not None:
+        check_num_classes(weights, num_classes)
+    model = make(weights)
+    if weights is not None:
+        load_weights(model, weights, progress=progress)
+    return model
 
 
 def load_weights(model, weights: WeightsEnum | LocalWeights, *, progress: bool = True,

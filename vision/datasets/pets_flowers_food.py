@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -101,10 +102,18 @@ class Flowers102(VisionDataset):
 
     ``ds[i]`` is ``(Image (3, H, W) uint8, int)`` with labels 0-101 (the files' 1-102, minus 1).
     ``imagelabels.mat`` and ``setid.mat`` are read with triptych's MATLAB reader (no scipy).
-    The category names are not part of the files: there is no ``classes`` attribute.
+    The category names are not part of the downloaded files; ``classes`` holds the 102 names in
+    label order as the dataset's users publish them (``flowers102_categories.txt``).
+
+    Example:
+        >>> from triptych.vision.datasets import Flowers102
+        >>> len(Flowers102.classes), Flowers102.classes[0], Flowers102.classes[101]
+        (102, 'pink primrose', 'blackberry lily')
     """
 
     name = "flowers102"
+    classes = Path(__file__).with_name("flowers102_categories.txt").read_text(
+        encoding="utf-8").splitlines()
     _SETS = {"train": "trnid", "val": "valid", "test": "tstid"}
 
     def __init__(self, root: str | os.PathLike | None = None, *, split: str = "train",
@@ -120,6 +129,7 @@ class Flowers102(VisionDataset):
             raise ValueError(f"Flowers102: setid.mat refers to image {int(ids.max())}, "
                              f"imagelabels.mat labels {labels.size}")
         self._labels = [int(labels[i - 1]) - 1 for i in ids]
+        self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
         self._images = [self.folder / "102flowers" / "jpg" / f"image_{i:05d}.jpg" for i in ids]
 
     def __len__(self) -> int:

@@ -92,13 +92,20 @@ _MOBILENET_RECIPE = ("https://github.com/pytorch/vision/tree/main/references/cla
 
 
 class MobileNet_V3_Large_Weights(WeightsEnum):  # noqa: N801 - torchvision's name
-    """Weights of :func:`~triptych.vision.models.mobilenet_v3_large` (torchvision's
-    ``IMAGENET1K_V1``; its ``IMAGENET1K_V2`` is not listed here)."""
+    """Weights of :func:`~triptych.vision.models.mobilenet_v3_large`.
+
+    ``IMAGENET1K_V1`` is the original recipe; ``IMAGENET1K_V2`` (the default, as in
+    torchvision) the regularisation-tuned recipe, evaluated after resizing to 232.
+    """
 
     IMAGENET1K_V1 = _imagenet(
         "https://download.pytorch.org/models/mobilenet_v3_large-8738ca79.pth", "8738ca79",
         num_params=5483032, acc1=74.042, acc5=91.340, recipe=_MOBILENET_RECIPE)
-    DEFAULT = IMAGENET1K_V1
+    IMAGENET1K_V2 = _imagenet(
+        "https://download.pytorch.org/models/mobilenet_v3_large-5c1a4163.pth", "5c1a4163",
+        num_params=5483032, acc1=75.274, acc5=92.566, resize_size=232,
+        recipe="https://github.com/pytorch/vision/issues/3995#new-recipe-with-reg-tuning")
+    DEFAULT = IMAGENET1K_V2
 
 
 class MobileNet_V3_Small_Weights(WeightsEnum):  # noqa: N801 - torchvision's name

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from triptych.models import check_num_classes, load_weights, register_model
+from triptych.models import build_model, register_model
 
 from ._weights import MobileNet_V3_Large_Weights, MobileNet_V3_Small_Weights
 
@@ -178,12 +178,10 @@ class MobileNetV3(nn.Module):
 
 
 def _build(weights, enum_cls, blocks, last_channel, progress, num_classes, dropout):
-    weights = enum_cls.verify(weights)
-    check_num_classes(weights, num_classes)
-    model = MobileNetV3(blocks, last_channel, num_classes=num_classes, dropout=dropout)
-    if weights is not None:
-        load_weights(model, weights, progress=progress)
-    return model
+    return build_model(enum_cls, weights,
+                       lambda _: MobileNetV3(blocks, last_channel, num_classes=num_classes,
+                                             dropout=dropout),
+                       progress=progress, num_classes=num_classes)
 
 
 @register_model(weights=MobileNet_V3_Large_Weights)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from triptych.models import check_num_classes, load_weights, register_model
+from triptych.models import build_model, register_model
 
 from ._weights import ResNet18_Weights, ResNet50_Weights
 
@@ -173,12 +173,9 @@ def resnet18(*, weights: ResNet18_Weights | str | None = None, progress: bool = 
         >>> model(torch.rand(2, 3, 64, 64)).shape
         torch.Size([2, 10])
     """
-    weights = ResNet18_Weights.verify(weights)
-    check_num_classes(weights, num_classes)
-    model = ResNet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes)
-    if weights is not None:
-        load_weights(model, weights, progress=progress)
-    return model
+    return build_model(ResNet18_Weights, weights,
+                       lambda _: ResNet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes),
+                       progress=progress, num_classes=num_classes)
 
 
 @register_model(weights=ResNet50_Weights)
@@ -201,9 +198,6 @@ def resnet50(*, weights: ResNet50_Weights | str | None = None, progress: bool = 
         >>> model(torch.rand(1, 3, 64, 64)).shape
         torch.Size([1, 10])
     """
-    weights = ResNet50_Weights.verify(weights)
-    check_num_classes(weights, num_classes)
-    model = ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes)
-    if weights is not None:
-        load_weights(model, weights, progress=progress)
-    return model
+    return build_model(ResNet50_Weights, weights,
+                       lambda _: ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes),
+                       progress=progress, num_classes=num_classes)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from triptych.models import load_weights, register_model, resolve_weights
+from triptych.models import build_model, register_model
 
 __all__ = ["SmallCNN", "small_cnn"]
 
@@ -81,8 +81,6 @@ def small_cnn(*, weights: str | None = None, progress: bool = True, num_classes:
         >>> model(torch.rand(2, 3, 32, 32)).shape
         torch.Size([2, 5])
     """
-    weights = resolve_weights(weights, None)
-    model = SmallCNN(num_classes=num_classes, widths=widths, dropout=dropout)
-    if weights is not None:
-        load_weights(model, weights, progress=progress)
-    return model
+    return build_model(None, weights,
+                       lambda _: SmallCNN(num_classes=num_classes, widths=widths, dropout=dropout),
+                       progress=progress)

@@ -16,7 +16,7 @@ from functools import partial
 import torch
 from torch import nn
 
-from triptych.models import check_num_classes, load_weights, register_model
+from triptych.models import build_model, register_model
 
 from ._weights import ViT_B_16_Weights
 
@@ -153,13 +153,12 @@ def vit_b_16(*, weights: ViT_B_16_Weights | str | None = None, progress: bool = 
         >>> vit_b_16(num_classes=10, image_size=32).eval()(torch.rand(1, 3, 32, 32)).shape
         torch.Size([1, 10])
     """
-    weights = ViT_B_16_Weights.verify(weights)
-    check_num_classes(weights, num_classes)
-    if isinstance(weights, ViT_B_16_Weights) and image_size != 224:
-        raise ValueError(f"image_size={image_size} does not fit {weights!r}, trained at 224")
-    model = VisionTransformer(image_size=image_size, patch_size=16, num_layers=12, num_heads=12,
-                              hidden_dim=768, mlp_dim=3072, dropout=dropout,
-                              attention_dropout=attention_dropout, num_classes=num_classes)
-    if weights is not None:
-        load_weights(model, weights, progress=progress)
-    return model
+    def make(weights):
+        if isinstance(weights, ViT_B_16_Weights) and image_size != 224:
+            raise ValueError(f"image_size={image_size} does not fit {weights!r}, trained at 224")
+        return VisionTransformer(image_size=image_size, patch_size=16, num_layers=12,
+                                 num_heads=12, hidden_dim=768, mlp_dim=3072, dropout=dropout,
+                                 attention_dropout=attention_dropout, num_classes=num_classes)
+
+    return build_model(ViT_B_16_Weights, weights, make, progress=progress,
+                       num_classes=num_classes)

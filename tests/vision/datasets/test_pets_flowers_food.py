@@ -75,6 +75,9 @@ def test_flowers102_sets_and_labels(serve, tmp_path):
     test = Flowers102(tmp_path, split="test")
     assert [test[i][1] for i in range(2)] == [101, 2]
     assert len(Flowers102(tmp_path, split="val")) == 1
+    # label 101 (the files' 102) is the last of the 102 names, label 0 the first
+    assert len(set(test.classes)) == 102 and test.classes[test[0][1]] == "blackberry lily"
+    assert test.class_to_idx["pink primrose"] == 0 and test.class_to_idx["blackberry lily"] == 101
 
 
 def test_food101(serve, tmp_path):
