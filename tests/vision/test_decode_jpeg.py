@@ -362,6 +362,8 @@ def _mutations(rng, data: bytes, count: int):
     for _ in range(count):
         damaged = bytearray(data)
         for _ in range(int(rng.integers(1, 4))):
+            if not damaged:  # a deletion took every byte: nothing left to damage
+                break
             choice = int(rng.integers(0, 5))
             position = int(rng.integers(0, len(damaged)))
             if choice == 0:
