@@ -1,4 +1,4 @@
-"""Audio compiled ops: ``triptych::resample_poly`` and ``triptych::lfilter_iir``.
+"""Audio compiled ops: ``triptych::resample_poly``, ``triptych::lfilter_iir`` and ``triptych::mel_power``.
 
 Defined through :func:`triptych.library.define_op`: the kernels from ``core/csrc/audio`` when
 ``triptych._C`` has them, else the pure-torch reference below (also the test oracle).
@@ -17,7 +17,7 @@ import torch.nn.functional as nnf
 
 from triptych.library import ErrorInput, OpDef, SampleInput, define_op
 
-__all__ = ["lfilter_iir", "resample_poly"]
+__all__ = ["lfilter_iir", "mel_power", "resample_poly"]
 
 _SCHEMA = "resample_poly(Tensor waveform, Tensor kernel, int orig, int new, int width) -> Tensor"
 
@@ -271,3 +271,102 @@ def lfilter_iir(waveform: torch.Tensor, a_coeffs: torch.Tensor, b_coeffs: torch.
     if torch.is_grad_enabled() and any(t.requires_grad for t in (waveform, a_coeffs, b_coeffs)):
         return _lfilter_iir_reference(waveform, a_coeffs, b_coeffs)
     return _lfilter_iir_op(waveform, a_coeffs, b_coeffs)
+
+
+# --- mel_power -------------------------------------------------------------------------
+
+
+def _mel_power_reference(spec: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
+    power = spec.square().sum(-1)                        # (N, T, F)
+    return torch.matmul(power, fb).transpose(1, 2).contiguous()  # (N, M, T)
+
+
+def _mel_power_fake(spec, fb):
+    torch._check(spec.dim() == 4, lambda: "mel_power expects spec of shape (N, T, F, 2)")
+    return spec.new_empty((spec.shape[0], fb.shape[1], spec.shape[1]))
+
+
+def _mel_power_setup_context(ctx, inputs, output):
+    spec, fb = inputs
+    ctx.save_for_backward(spec, fb)
+
+
+def _mel_power_backward(ctx, grad):
+    spec, fb = ctx.saved_tensors
+    grad_spec = grad_fb = None
+    if ctx.needs_input_grad[0]:  # d/d spec: 2 spec * (fb @ grad) per bin
+        grad_spec = 2 * spec * torch.matmul(grad.transpose(1, 2), fb.t()).unsqueeze(-1)
+    if ctx.needs_input_grad[1]:  # d/d fb: sum over rows and frames of power x grad
+        grad_fb = torch.einsum("ntf,nmt->fm", spec.square().sum(-1), grad)
+    return grad_spec, grad_fb
+
+
+def _mel_power_samples(device, gen):
+    from triptych.audio.functional import melscale_fbanks  # functional imports this module
+
+    for i, (bins, mels) in enumerate([(201, 80), (65, 16), (9, 3), (33, 40)]):
+        dtype = (torch.float32, torch.float64)[i % 2]
+        fb = melscale_fbanks(bins, f_min=0.0, f_max=8000.0, n_mels=mels, sample_rate=16000,
+                             norm=("slaney", None)[i % 2]).to(dtype)
+        spec = torch.randn(_randint(gen, 1, 3), _randint(gen, 0, 40), bins, 2, generator=gen, dtype=dtype)
+        yield SampleInput((spec.to(device), fb.to(device)), rtol=1e-5, atol=1e-5)
+    # Differentiable in both inputs: float64, small enough for gradcheck.
+    spec = torch.randn(2, 5, 9, 2, generator=gen, dtype=torch.float64).to(device).requires_grad_(True)
+    fb = torch.rand(9, 3, generator=gen, dtype=torch.float64).to(device).requires_grad_(True)
+    yield SampleInput((spec, fb))
+
+
+def _mel_power_errors(device):
+    spec = torch.zeros(1, 4, 9, 2, device=device)
+    fb = torch.zeros(9, 3, device=device)
+    yield ErrorInput((spec[..., 0], fb), match=r"expects spec of shape \(N, T, F, 2\)")
+    yield ErrorInput((spec.int(), fb), match="float32 or float64")
+    yield ErrorInput((spec, fb.double()), match="fb dtype must match")
+    yield ErrorInput((spec, fb[:8]), match=r"fb must be \(F, M\) with F = 9")
+
+
+_mel_power_op = define_op(
+    OpDef(
+        name="mel_power",
+        schema="mel_power(Tensor spec, Tensor fb) -> Tensor",
+        reference=_mel_power_reference,
+        fake=_mel_power_fake,
+        backward=_mel_power_backward,
+        setup_context=_mel_power_setup_context,
+        sample_inputs=_mel_power_samples,
+        error_inputs=_mel_power_errors,
+    )
+)
+
+
+def mel_power(spec: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
+    """Mel projection of a power spectrogram, fused: ``out[n, m, t] = sum_f |spec[n, t, f]|^2 fb[f, m]``.
+
+    Args:
+        spec: the complex STFT as real pairs, float32 or float64 ``(N, T, F, 2)`` —
+            ``torch.view_as_real(stft.transpose(-1, -2))``, a view of ``torch.stft``'s output.
+        fb: ``(F, M)`` filterbank (:func:`~triptych.audio.functional.melscale_fbanks`), same
+            dtype and device.
+
+    Returns:
+        ``(N, M, T)``. The compiled CPU kernel visits each filter's non-zero bins only.
+        Differentiable in both inputs.
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.ops import mel_power
+        >>> spec = torch.tensor([[[[3.0, 4.0], [1.0, 0.0]]]])  # N=1, T=1, F=2
+        >>> mel_power(spec, torch.tensor([[1.0], [2.0]]))
+        tensor([[[27.]]])
+    """
+    if not isinstance(spec, torch.Tensor) or spec.dim() != 4 or spec.shape[-1] != 2:
+        raise ValueError(f"spec must be a (N, T, F, 2) tensor, got {getattr(spec, 'shape', type(spec))}")
+    if spec.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"spec must be float32 or float64, got {spec.dtype}")
+    if not isinstance(fb, torch.Tensor) or fb.dim() != 2 or fb.shape[0] != spec.shape[2]:
+        raise ValueError(f"fb must be (F, M) with F = {spec.shape[2]} (spec's bins), "
+                         f"got {tuple(getattr(fb, 'shape', ()))}")
+    if fb.dtype != spec.dtype or fb.device != spec.device:
+        raise ValueError(f"fb ({fb.dtype}, {fb.device}) must match spec's dtype and device "
+                         f"({spec.dtype}, {spec.device})")
+    return _mel_power_op(spec, fb)

@@ -29,12 +29,13 @@ from collections.abc import Callable
 import torch
 
 from triptych.audio import functional as F
+from triptych.audio.ops import mel_power
 from triptych.transforms import Transform
 
 __all__ = [
-    "AudioTransform", "Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "LFCC",
-    "AmplitudeToDB", "ComputeDeltas", "Resample", "FrequencyMasking", "TimeMasking", "SpecAugment", "Vol",
-    "Fade", "AddNoise", "Preemphasis", "Deemphasis", "MuLawEncoding", "MuLawDecoding",
+    "AudioTransform", "Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "MelSpectrogram", "MFCC",
+    "LFCC", "KaldiFbank", "AmplitudeToDB", "ComputeDeltas", "Resample", "SpeedPerturbation", "FrequencyMasking", "TimeMasking",
+    "SpecAugment", "Vol", "Fade", "AddNoise", "Preemphasis", "Deemphasis", "MuLawEncoding", "MuLawDecoding",
 ]
 
 
@@ -116,6 +117,42 @@ class InverseSpectrogram(AudioTransform):
                                      normalized=self.normalized, center=self.center, onesided=self.onesided)
 
 
+class GriffinLim(AudioTransform):
+    """Waveform from a magnitude/power spectrogram (:func:`~triptych.audio.functional.griffinlim`);
+    torchaudio's arguments and defaults (``n_fft=400``, ``n_iter=32``, ``power=2.0``,
+    ``momentum=0.99``, ``rand_init=True``). The window is a buffer; random initial phases come
+    from ``generator=``.
+
+    Shapes: ``(..., n_fft // 2 + 1, frames) -> (..., time)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.transforms import GriffinLim, Spectrogram
+        >>> spec = Spectrogram(n_fft=256)(torch.randn(4000))
+        >>> GriffinLim(n_fft=256, n_iter=4, length=4000)(spec).shape
+        torch.Size([4000])
+    """
+
+    def __init__(self, n_fft: int = 400, n_iter: int = 32, win_length: int | None = None,
+                 hop_length: int | None = None, window_fn: Callable[..., torch.Tensor] = torch.hann_window,
+                 power: float = 2.0, wkwargs: dict | None = None, momentum: float = 0.99,
+                 length: int | None = None, rand_init: bool = True, *, generator=None):
+        super().__init__(generator=generator)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.n_fft, self.n_iter, self.power, self.momentum = n_fft, n_iter, power, momentum
+        self.win_length = win_length if win_length is not None else n_fft
+        self.hop_length = hop_length if hop_length is not None else self.win_length // 2
+        self.length, self.rand_init = length, rand_init
+        self.register_buffer("window", _window(window_fn, self.win_length, wkwargs))
+
+    def transform(self, specgram, params):
+        return F.griffinlim(specgram, window=self.window.to(specgram.dtype), n_fft=self.n_fft,
+                            hop_length=self.hop_length, win_length=self.win_length, power=self.power,
+                            n_iter=self.n_iter, momentum=self.momentum, length=self.length,
+                            rand_init=self.rand_init, generator=self.generator)
+
+
 class MelScale(AudioTransform):
     """Project a ``(..., n_stft, time)`` spectrogram onto ``n_mels`` triangular filters.
 
@@ -178,8 +215,36 @@ class MelSpectrogram(AudioTransform):
         self.mel_scale = MelScale(n_mels=n_mels, sample_rate=sample_rate, f_min=f_min, f_max=f_max,
                                   n_stft=n_fft // 2 + 1, norm=norm, mel_scale=mel_scale)
 
+    @classmethod
+    def librosa(cls, sample_rate: int = 22050, **overrides) -> MelSpectrogram:
+        """The settings of ``librosa.feature.melspectrogram``'s defaults (n_fft 2048, hop 512,
+        128 mels on the Slaney scale with Slaney norm, zero padding when centering, sr 22050);
+        ``overrides`` replace any of them. Matches librosa 0.11 within 1e-4 of the largest
+        value (tests/audio/test_feature_presets.py).
+
+        Example:
+            >>> import torch
+            >>> from triptych.audio.transforms import MelSpectrogram
+            >>> MelSpectrogram.librosa()(torch.randn(22050)).shape
+            torch.Size([128, 44])
+        """
+        options = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "pad_mode": "constant", "norm": "slaney",
+                   "mel_scale": "slaney", **overrides}
+        return cls(sample_rate=sample_rate, **options)
+
     def transform(self, waveform, params):
-        return self.mel_scale(self.spectrogram(waveform))
+        if self.spectrogram.power != 2.0:
+            return self.mel_scale(self.spectrogram(waveform))
+        # Power 2: the complex STFT goes straight into the fused |X|^2 + mel projection
+        # (triptych::mel_power), which writes no power spectrogram and skips the filterbank's
+        # zeros; same result as the two steps above.
+        sp = self.spectrogram
+        spec = F.spectrogram(waveform, n_fft=sp.n_fft, win_length=sp.win_length, hop_length=sp.hop_length,
+                             pad=sp.pad, window=sp.window.to(waveform.dtype), power=None,
+                             normalized=sp.normalized, center=sp.center, pad_mode=sp.pad_mode, onesided=True)
+        pairs = torch.view_as_real(spec.reshape((-1,) + spec.shape[-2:]).transpose(-1, -2))
+        mel = mel_power(pairs, self.mel_scale.fb.to(pairs.dtype))
+        return mel.reshape(spec.shape[:-2] + mel.shape[-2:])
 
 
 class AmplitudeToDB(AudioTransform):
@@ -240,6 +305,23 @@ class MFCC(AudioTransform):
             raise ValueError(f"n_mfcc ({n_mfcc}) cannot exceed n_mels ({self.MelSpectrogram.n_mels})")
         self.register_buffer("dct_mat", F.create_dct(n_mfcc, self.MelSpectrogram.n_mels, norm))
 
+    @classmethod
+    def librosa(cls, sample_rate: int = 22050, n_mfcc: int = 20, **melkwargs) -> MFCC:
+        """The settings of ``librosa.feature.mfcc``'s defaults (20 coefficients of the dB
+        (``top_db=80``) :meth:`MelSpectrogram.librosa` spectrogram, orthonormal DCT-II);
+        ``melkwargs`` override the mel settings. Matches librosa 0.11 within 1e-4 of the
+        largest coefficient (tests/audio/test_feature_presets.py).
+
+        Example:
+            >>> import torch
+            >>> from triptych.audio.transforms import MFCC
+            >>> MFCC.librosa()(torch.randn(22050)).shape
+            torch.Size([20, 44])
+        """
+        options = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "pad_mode": "constant", "norm": "slaney",
+                   "mel_scale": "slaney", **melkwargs}
+        return cls(sample_rate=sample_rate, n_mfcc=n_mfcc, norm="ortho", melkwargs=options)
+
     def transform(self, waveform, params):
         mel = self.MelSpectrogram(waveform)
         mel = torch.log(mel + 1e-6) if self.log_mels else self.amplitude_to_DB(mel)
@@ -282,6 +364,29 @@ class LFCC(AudioTransform):
         return torch.matmul(self.dct_mat.to(spec.dtype).t(), spec)
 
 
+class KaldiFbank(AudioTransform):
+    """Kaldi filterbank features (:func:`~triptych.audio.functional.kaldi_fbank`;
+    ``torchaudio.compliance.kaldi.fbank``'s options and defaults, keyword-only). Matches it
+    within 1e-4 relative (tests/audio/test_feature_presets.py).
+
+    Shapes: ``(..., time) -> (..., frames, num_mel_bins)``.
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.transforms import KaldiFbank
+        >>> KaldiFbank(num_mel_bins=80)(torch.randn(16000) * 1000).shape
+        torch.Size([98, 80])
+    """
+
+    def __init__(self, **options):
+        super().__init__()
+        F.kaldi_fbank(torch.zeros(1), **options)  # checks the options now, not on first use
+        self.options = options
+
+    def transform(self, waveform, params):
+        return F.kaldi_fbank(waveform, **self.options)
+
+
 class ComputeDeltas(AudioTransform):
     """:func:`~triptych.audio.functional.compute_deltas` along time (``win_length=5``)."""
 
@@ -296,8 +401,9 @@ class ComputeDeltas(AudioTransform):
 class Resample(AudioTransform):
     """Resample ``(..., time)`` from ``orig_freq`` to ``new_freq`` Hz
     (:func:`~triptych.audio.functional.resample`; ``quality="hq"`` by default, ``"fast"`` for
-    torchaudio's filter). The polyphase kernel is computed once (buffer ``kernel``, float64
-    unless ``dtype`` says otherwise).
+    torchaudio's filter). The polyphase kernels are computed once (buffer ``kernel``, and
+    ``kernel_0``, ... for the halving stages of an ``"hq"`` cascade; float64 unless ``dtype``
+    says otherwise).
 
     Example:
         >>> import torch
@@ -311,14 +417,50 @@ class Resample(AudioTransform):
                  rolloff: float | None = None, beta: float | None = None, dtype: torch.dtype | None = None):
         super().__init__()
         self.orig_freq, self.new_freq, self.quality = orig_freq, new_freq, quality
-        self.orig, self.new, kernel, self.width = F._resampler(
-            orig_freq, new_freq, quality, lowpass_filter_width, rolloff, resampling_method, beta)
-        self.register_buffer("kernel", kernel.to(dtype or torch.float64))
+        stages = F._resampling_stages(orig_freq, new_freq, quality, lowpass_filter_width, rolloff,
+                                      resampling_method, beta)
+        self._stages = [(orig, new, width) for orig, new, _, width in stages]
+        # The last (sharp) stage's kernel is ``kernel``; halving stages ahead of it ``kernel_0``, ...
+        for i, (_, _, kernel, _) in enumerate(stages):
+            name = "kernel" if i == len(stages) - 1 else f"kernel_{i}"
+            self.register_buffer(name, kernel.to(dtype or torch.float64))
 
     def transform(self, waveform, params):
-        if self.orig == self.new:
+        if not self._stages:
             return waveform
-        return F._apply_resampler(waveform, self.orig, self.new, self.kernel, self.width)
+        kernels = [getattr(self, "kernel" if i == len(self._stages) - 1 else f"kernel_{i}")
+                   for i in range(len(self._stages))]
+        stages = [(orig, new, kernel, width) for (orig, new, width), kernel in zip(self._stages, kernels)]
+        return F._apply_resampler(waveform, stages, self.orig_freq, self.new_freq)
+
+
+class SpeedPerturbation(AudioTransform):
+    """``forward(waveform, lengths=None) -> (waveform, lengths)``: speed the audio up or down by
+    a factor drawn uniformly from ``factors`` (:func:`~triptych.audio.functional.speed`),
+    torchaudio's ``SpeedPerturbation``. One factor per call, shared by the batch (the output
+    length depends on it); ``lengths`` are scaled with it. ``generator=`` as elsewhere.
+
+    Example:
+        >>> import torch
+        >>> from triptych.audio.transforms import SpeedPerturbation
+        >>> t = SpeedPerturbation(16000, [0.9, 1.1, 1.0], generator=torch.Generator().manual_seed(0))
+        >>> waveform, lengths = t(torch.randn(2, 16000), torch.tensor([16000, 12000]))
+        >>> waveform.shape[-1] in (17778, 14546, 16000)
+        True
+    """
+
+    def __init__(self, orig_freq: int, factors, *, generator=None):
+        super().__init__(generator=generator)
+        factors = list(factors)
+        if not factors or any(not f > 0 for f in factors):
+            raise ValueError(f"factors must be a non-empty list of positive numbers, got {factors!r}")
+        self.orig_freq, self.factors = orig_freq, factors
+
+    def forward(self, waveform: torch.Tensor, lengths: torch.Tensor | None = None):
+        factor = self.factors[int(torch.randint(len(self.factors), (), generator=self.generator))]
+        if factor == 1.0:
+            return waveform, lengths
+        return F.speed(waveform, self.orig_freq, factor, lengths=lengths)
 
 
 class _AxisMasking(AudioTransform):

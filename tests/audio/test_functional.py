@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from triptych.audio import functional as F
+from triptych.audio import transforms as T
 
 # ------------------------------------------------------------------------- spectrogram
 
@@ -217,6 +218,23 @@ def test_resample_keeps_a_low_tone():
     torch.testing.assert_close(y[200:-200], torch.sin(2 * math.pi * 1000 * t_out)[200:-200], atol=2e-3, rtol=0)
 
 
+def test_hq_cascade_halves_first_and_matches_one_stage_in_the_passband(seeded_generator):
+    stages = F._resampling_stages(44100, 16000, "hq", None, None, None, None)
+    assert [(o, n) for o, n, _, _ in stages][-1] == (441, 320)  # 22.05 k -> 16 k after one halving
+    assert len(stages) == 2 and len(F._resampling_stages(44100, 16000, "hq", 64, None, None, None)) == 1
+    # band-limited noise (below 6 kHz): both filters are flat there, the outputs agree
+    x = torch.randn(2, 44100, generator=seeded_generator, dtype=torch.float64)
+    spectrum = torch.fft.rfft(x)
+    spectrum[:, 6000:] = 0
+    x = torch.fft.irfft(spectrum, n=44100)
+    one_stage = F.resample(x, 44100, 16000, lowpass_filter_width=64)  # an option given: one stage
+    cascade = F.resample(x, 44100, 16000)
+    assert cascade.shape == one_stage.shape == (2, 16000)
+    middle = slice(1000, -1000)
+    assert (cascade - one_stage)[:, middle].abs().max() < 1e-3 * one_stage[:, middle].abs().max()
+    assert "kernel_0" in T.Resample(44100, 16000).state_dict()
+
+
 def test_resample_arguments():
     x = torch.randn(100)
     assert F.resample(x, 8000, 8000) is x
@@ -375,3 +393,58 @@ def test_shared_mask_is_the_same_everywhere_and_p_caps_it():
         F.mask_along_axis_iid(x, 5, 0.0, 0)
     with pytest.raises(ValueError, match="p must"):
         F.mask_along_axis(x, 5, 0.0, 1, p=2.0)
+
+
+# ------------------------------------------------------------------- griffinlim, speed
+
+
+def _spectral_error(x, y, n_fft):
+    mx, my = (F.spectrogram(v, n_fft=n_fft, power=1.0) for v in (x, y))
+    return float((mx - my).norm() / mx.norm())
+
+
+def test_griffinlim_recovers_a_signal_with_the_same_magnitudes():
+    t = torch.arange(8000, dtype=torch.float64) / 8000
+    x = torch.sin(2 * math.pi * 440 * t) + 0.5 * torch.sin(2 * math.pi * 1250 * t * (1 + t))
+    spec = F.spectrogram(x, n_fft=256, power=2.0)
+    g = torch.Generator().manual_seed(0)
+    once = F.griffinlim(spec, n_fft=256, n_iter=1, length=8000, generator=g)
+    many = F.griffinlim(spec, n_fft=256, n_iter=64, length=8000, generator=g)
+    assert many.shape == x.shape
+    assert _spectral_error(x, many, 256) < 0.1 < _spectral_error(x, once, 256)
+
+
+def test_griffinlim_without_momentum_is_the_original_iteration():
+    x = torch.randn(2, 1000, dtype=torch.float64)
+    mag = F.spectrogram(x, n_fft=128, power=1.0)
+    window = torch.hann_window(128, dtype=torch.float64)
+    stft = dict(n_fft=128, hop_length=64, window=window)
+    angles = torch.ones_like(mag, dtype=torch.complex128)
+    for _ in range(3):  # project onto consistent spectrograms, keep the phase
+        rebuilt = torch.stft(torch.istft(mag * angles, **stft, length=1000), **stft, return_complex=True)
+        angles = rebuilt / (rebuilt.abs() + 1e-16)
+    expected = torch.istft(mag * angles, **stft, length=1000)
+    got = F.griffinlim(mag, n_fft=128, power=1.0, n_iter=3, momentum=0.0, rand_init=False, length=1000)
+    torch.testing.assert_close(got, expected)
+
+
+def test_griffinlim_arguments():
+    spec = torch.rand(129, 10)
+    with pytest.raises(ValueError, match="momentum"):
+        F.griffinlim(spec, n_fft=256, momentum=1.0)
+    with pytest.raises(ValueError, match="n_iter"):
+        F.griffinlim(spec, n_fft=256, n_iter=-1)
+    with pytest.raises(ValueError, match="n_fft // 2 \\+ 1"):
+        F.griffinlim(spec, n_fft=400)
+
+
+def test_speed_resamples_and_scales_lengths():
+    x = torch.randn(2, 16000)
+    lengths = torch.tensor([16000, 10001])
+    y, out_lengths = F.speed(x, 16000, 1.1, lengths=lengths)
+    torch.testing.assert_close(y, F.resample(x, 17600, 16000))  # recorded at 17.6 k, played at 16 k
+    assert torch.equal(out_lengths, torch.ceil(lengths * 10 / 11).long())
+    slow, none = F.speed(x, 16000, 0.9)
+    assert slow.shape == (2, 17778) and none is None
+    with pytest.raises(ValueError, match="factor"):
+        F.speed(x, 16000, 0.0)

@@ -48,6 +48,41 @@ def test_common_rates_and_edges(seeded_generator):
                                        _resample_poly_reference(x, kernel, orig, new, width))
 
 
+@pytest.mark.parametrize("rates", [(44100, 16000), (44100, 22050), (22050, 16000), (16000, 48000)])
+def test_long_inputs_match_reference(seeded_generator, rates):
+    # long enough for the CPU kernel's bulk path (pairs of 2048-frame units, across rows and
+    # within one) as well as its ends and leftover blocks; 3 rows: one unit goes unpaired
+    for dtype, frames in ((torch.float32, 20011), (torch.float64, 9000)):
+        x, kernel, orig, new, width = random_case(seeded_generator, dtype, rates, frames)
+        x = torch.randn(3, frames, generator=seeded_generator, dtype=dtype)
+        tol = {"rtol": 1e-5, "atol": 1e-5} if dtype == torch.float32 else {}
+        torch.testing.assert_close(resample_poly(x, kernel, orig, new, width),
+                                   _resample_poly_reference(x, kernel, orig, new, width), **tol)
+
+
+BASELINE_SCRIPT = """
+import sys, torch
+from triptych.audio import functional as F
+from triptych.audio.ops import _resample_poly_reference, resample_poly
+g = torch.Generator().manual_seed(int(sys.argv[1]))
+for rates in [(44100, 16000), (44100, 22050), (16000, 48000)]:
+    orig, new, kernel, width = F._resampler(*rates, "hq", None, None, None, None)
+    x = torch.randn(3, 9001, generator=g)
+    torch.testing.assert_close(resample_poly(x, kernel.float(), orig, new, width),
+                               _resample_poly_reference(x, kernel.float(), orig, new, width), rtol=1e-5, atol=1e-5)
+print("ok")
+"""
+
+
+@pytest.mark.skipif(not COMPILED, reason="the compiled library is not loaded")
+def test_portable_loop_matches_reference():
+    # TRIPTYCH_CPU_BASELINE=1 (read once per process) makes the kernel take the portable loop
+    # instead of the AVX2 + FMA one this machine would pick
+    proc = subprocess.run([sys.executable, "-c", BASELINE_SCRIPT, "7"], capture_output=True, text=True,
+                          env={**os.environ, "TRIPTYCH_CPU_BASELINE": "1"})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
 def test_empty_input():
     orig, new, kernel, width = F._resampler(3, 2, "hq", None, None, None, None)
     out = resample_poly(torch.zeros(2, 0, dtype=torch.float64), kernel, orig, new, width)

@@ -25,6 +25,22 @@ def test_mel_spectrogram_is_spectrogram_then_filterbank():
     assert {"spectrogram.window", "mel_scale.fb"} <= set(t.state_dict())
 
 
+@pytest.mark.parametrize("normalized", [False, True, "frame_length"])
+def test_mel_spectrogram_fused_power_matches_the_two_steps(normalized):
+    # power 2 runs the fused triptych::mel_power; other powers and the parts run separately
+    x = torch.randn(2, 3, 3000, dtype=torch.float64)
+    t = T.MelSpectrogram(sample_rate=16000, n_fft=400, hop_length=160, n_mels=40, normalized=normalized).double()
+    torch.testing.assert_close(t(x), t.mel_scale(t.spectrogram(x)))
+    magnitude = T.MelSpectrogram(sample_rate=16000, n_mels=40, power=1.0).double()
+    torch.testing.assert_close(magnitude(x), magnitude.mel_scale(magnitude.spectrogram(x)))
+
+
+def test_mel_spectrogram_gradient():
+    x = torch.randn(2, 600, dtype=torch.float64, requires_grad=True)
+    t = T.MelSpectrogram(sample_rate=8000, n_fft=64, hop_length=32, n_mels=8).double()
+    assert torch.autograd.gradcheck(t, (x,))
+
+
 def test_buffers_follow_the_module_dtype():
     t = T.MelSpectrogram(sample_rate=16000, n_mels=40).double()
     x = torch.randn(2, 3000, dtype=torch.float64)
@@ -184,3 +200,29 @@ def test_a_whole_sample_keeps_its_labels():
     assert out["label"] is label
     codes = T.MuLawEncoding()(waveform.clamp(-1, 1))
     assert T.MuLawDecoding()(codes).is_floating_point()
+
+
+def test_griffinlim_transform_equals_the_functional():
+    spec = T.Spectrogram(n_fft=128)(torch.randn(2, 1000))
+    t = T.GriffinLim(n_fft=128, n_iter=5, length=1000, generator=torch.Generator().manual_seed(3))
+    expected = F.griffinlim(spec, n_fft=128, n_iter=5, length=1000, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(t(spec), expected)
+    assert "window" in t.state_dict()
+    with pytest.raises(ValueError, match="momentum"):
+        T.GriffinLim(momentum=-0.1)
+
+
+def test_speed_perturbation_draws_a_factor_per_call():
+    x, lengths = torch.randn(2, 8000), torch.tensor([8000, 5000])
+    t = T.SpeedPerturbation(8000, [0.5, 1.0, 2.0], generator=torch.Generator().manual_seed(0))
+    seen = {}
+    for _ in range(20):
+        y, out_lengths = t(x, lengths)
+        seen[y.shape[-1]] = (y, out_lengths)
+    assert set(seen) == {16000, 8000, 4000}  # every factor drawn
+    y, out_lengths = seen[4000]
+    torch.testing.assert_close(y, F.speed(x, 8000, 2.0)[0])
+    assert torch.equal(out_lengths, torch.tensor([4000, 2500]))
+    assert seen[8000][0] is x and seen[8000][1] is lengths
+    with pytest.raises(ValueError, match="factors"):
+        T.SpeedPerturbation(8000, [])
