@@ -39,6 +39,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
@@ -271,7 +272,10 @@ class _Source:
                 self._fsspec_get(shard, target)
             self._evict(keep=shard["name"])
         with contextlib.suppress(OSError):
-            os.utime(target)  # most recently used
+            # Most recently used: the access time only. The modification time is part of the
+            # verification record (size, mtime, inode), so touching it would make the next
+            # open re-hash the whole shard.
+            os.utime(target, ns=(time.time_ns(), target.stat().st_mtime_ns))
         return target
 
     def _fsspec_get(self, shard: dict, target: Path) -> None:
@@ -301,7 +305,7 @@ class _Source:
                 path = self.cache / shard["name"]
                 with contextlib.suppress(OSError):
                     st = path.stat()
-                    files.append((st.st_mtime, st.st_size, path))
+                    files.append((st.st_atime_ns, st.st_size, path))
             total = sum(size for _, size, _ in files)
             for _, size, path in sorted(files):
                 if total <= self.cache_limit:
@@ -412,6 +416,7 @@ class StreamingDataset(IterableDataset):
         self._resumed_from: dict | None = None
         self._epoch_pinned = False  # set_epoch named the epoch of the next iteration
         self._readers: OrderedDict[int, ShardReader] = OrderedDict()
+        self._columns_as_lists = False  # set by StreamingDataLoader while it starts workers
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -539,23 +544,35 @@ class StreamingDataset(IterableDataset):
         order = epoch_order(self._sizes, seed=self.seed, epoch=self.epoch, shuffle=self.shuffle,
                             shuffle_window=self.shuffle_window)
         collate = self.collate_fn or torch.utils.data.default_collate
+        # A tensor leaves a worker through its own shared-memory file (a socket round trip
+        # each), so under StreamingDataLoader the two small bookkeeping columns travel as
+        # lists and become tensors in the main process (_columns_to_tensors).
+        as_lists = (num_workers > 0 and self._columns_as_lists and self.collate_fn is None
+                    and self.transform is None and self.batch_size is not None)
         try:
             for begin, end in worker_batches(
                     self.num_samples, world_size=world, rank=rank, num_workers=num_workers,
                     worker=worker, batch_size=self.batch_size, start=self._start,
                     drop_last=self.drop_last):
-                samples = [self._sample(int(order[pos % self.num_samples]), pos >= self.num_samples)
-                           for pos in range(begin, end)]
+                ids = order[np.arange(begin, end) % self.num_samples]
+                shards = np.searchsorted(self._starts, ids, side="right") - 1
+                offsets = (ids - self._starts[shards]).tolist()
+                samples = [self._reader(shard)[j] for shard, j in zip(shards.tolist(), offsets)]
+                ids = ids.tolist()
+                pads = [pos >= self.num_samples for pos in range(begin, end)]
+                if as_lists:
+                    batch = collate(samples)
+                    batch["__index__"], batch["__pad__"] = _Column(ids), _Column(pads)
+                    yield batch
+                    continue
+                for sample, index, pad in zip(samples, ids, pads):
+                    sample["__index__"] = index
+                    sample["__pad__"] = pad
+                if self.transform is not None:
+                    samples = [self.transform(sample) for sample in samples]
                 yield samples[0] if self.batch_size is None else collate(samples)
         finally:
             self._close_readers()
-
-    def _sample(self, index: int, pad: bool) -> Any:
-        shard = int(np.searchsorted(self._starts, index, side="right")) - 1
-        sample = self._reader(shard)[index - int(self._starts[shard])]
-        sample["__index__"] = index
-        sample["__pad__"] = pad
-        return self.transform(sample) if self.transform is not None else sample
 
     def _reader(self, shard: int) -> ShardReader:
         reader = self._readers.get(shard)
@@ -571,6 +588,14 @@ class StreamingDataset(IterableDataset):
     def _close_readers(self) -> None:
         while self._readers:
             self._readers.popitem()[1].close()
+
+
+def _as_is(batch: Any) -> Any:
+    return batch
+
+
+class _Column(list):
+    """A batch column a worker sends as a list, made a tensor by StreamingDataLoader."""
 
 
 class StreamingDataLoader(DataLoader):
@@ -605,13 +630,35 @@ class StreamingDataLoader(DataLoader):
         if kwargs.get("persistent_workers"):
             raise ValueError("persistent_workers=True is not supported: workers keep the "
                              "position of the epoch they started in")
+        if ("collate_fn" not in kwargs and dataset.collate_fn is None
+                and dataset.batch_size is not None):
+            # default_collate already made every batch of tensors; the loader's own
+            # default (default_convert) would only walk each batch again in the worker.
+            kwargs["collate_fn"] = _as_is
         super().__init__(dataset, batch_size=None, **kwargs)
 
     def __iter__(self):
         if self.num_workers == 0:
             return super().__iter__()  # the dataset counts, in this process
         self.dataset._begin()
-        return self.dataset._counted(super().__iter__())
+        self.dataset._columns_as_lists = True  # the workers started now copy it
+        try:
+            batches = super().__iter__()
+        finally:
+            self.dataset._columns_as_lists = False
+        return self.dataset._counted(self._columns_to_tensors(batches))
+
+    def _columns_to_tensors(self, batches: Iterable) -> Iterator:
+        """The batches with ``__index__`` and ``__pad__`` as the tensors ``default_collate``
+        makes (int64, bool), from the lists the workers sent."""
+        for batch in batches:
+            if isinstance(batch, dict) and isinstance(batch.get("__index__"), _Column):
+                index = torch.tensor(batch["__index__"], dtype=torch.int64)
+                pad = torch.tensor(batch["__pad__"], dtype=torch.bool)
+                if self.pin_memory:
+                    index, pad = index.pin_memory(), pad.pin_memory()
+                batch["__index__"], batch["__pad__"] = index, pad
+            yield batch
 
     def set_epoch(self, epoch: int) -> None:
         self.dataset.set_epoch(epoch)

@@ -106,10 +106,10 @@ def _sample_detections(gen: torch.Generator, n: int, dtype: torch.dtype, kind: s
     wh = torch.rand(n, 2, generator=gen, dtype=torch.float64) * 20 + 1
     boxes = torch.cat([xy, xy + wh], 1)
     scores = torch.rand(n, generator=gen, dtype=torch.float64)
-    if kind == "ties":
+    if kind == "ties" and n > 0:  # randint(0, n) needs n > 0; no boxes, nothing to repeat
         scores = torch.randint(0, 3, (n,), generator=gen).double() / 2
-        copies = torch.randint(0, max(n, 1), (n // 4,), generator=gen)  # n == 0: none
-        boxes[torch.randint(0, max(n, 1), (n // 4,), generator=gen)] = boxes[copies]
+        copies = torch.randint(0, n, (n // 4,), generator=gen)
+        boxes[torch.randint(0, n, (n // 4,), generator=gen)] = boxes[copies]
     elif kind == "degenerate":
         rows = torch.rand(n, generator=gen) < 0.3
         boxes[rows] = boxes[rows][:, [2, 3, 0, 1]]  # inverted: x2 < x1, y2 < y1

@@ -1,7 +1,8 @@
 """triptych.audio.models: audio model builders, their pretrained weights and bundles.
 
 Builders register with :func:`triptych.models.register_model` (domain ``"audio"``), so
-``triptych.models.get_model("wav2vec2_base")`` works as well as calling the builder here.
+``triptych.models.get_model("wav2vec2_base")`` or ``get_model("kws_cnn")`` works as well as
+calling the builder here (``triptych models list --domain audio`` lists them).
 
 Example:
     >>> import torch
@@ -9,6 +10,9 @@ Example:
     >>> WAV2VEC2_ASR_BASE_960H.sample_rate
     16000
 """
+
+# the keyword-spotting CNN (helper akws)
+from .kws import KWSCNN, kws_cnn
 
 # wav2vec 2.0 (helper w2v)
 from .wav2vec2 import (
@@ -23,6 +27,9 @@ from .wav2vec2 import (
 )
 
 __all__ = [
+    # keyword spotting
+    "KWSCNN",
+    "kws_cnn",
     # wav2vec 2.0
     "WAV2VEC2_ASR_BASE_960H",
     "WAV2VEC2_BASE_URL",

@@ -36,6 +36,7 @@ from ._hub import (
     download_weights,
     load_state_dict_file,
     load_weights,
+    save_state_dict_file,
 )
 from ._weights import LocalWeights, Weights, WeightsEnum, resolve_weights
 
@@ -56,4 +57,5 @@ __all__ = [
     "model_entry",
     "register_model",
     "resolve_weights",
+    "save_state_dict_file",
 ]

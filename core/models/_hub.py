@@ -73,6 +73,58 @@ def load_state_dict_file(path: str | os.PathLike) -> dict[str, Any]:
     return state
 
 
+def save_state_dict_file(model_or_state, path: str | os.PathLike) -> Path:
+    """Write a model's ``state_dict`` (or a ``{name: tensor}`` dict) where
+    :func:`load_state_dict_file` and ``get_model(name, weights=path)`` read it; return the path.
+
+    ``.safetensors`` files need the ``safetensors`` package; any other suffix is written with
+    ``torch.save``. With no suffix, ``.safetensors`` is added when safetensors is installed,
+    else ``.pth``. Tensors are saved detached, contiguous and on the CPU; the file is written
+    next to its final name and renamed into place, so it is never left half-written.
+
+    Example:
+        >>> import tempfile, torch
+        >>> from triptych.models import load_state_dict_file, save_state_dict_file
+        >>> path = save_state_dict_file(torch.nn.Linear(2, 3), f"{tempfile.mkdtemp()}/linear")
+        >>> sorted(load_state_dict_file(path)), path.suffix in (".safetensors", ".pth")
+        (['bias', 'weight'], True)
+    """
+    import torch
+
+    state = model_or_state.state_dict() if isinstance(model_or_state, torch.nn.Module) \
+        else model_or_state
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise TypeError("model_or_state must be an nn.Module or a {name: tensor} dict, got "
+                        f"{type(model_or_state).__name__}")
+    path = Path(path)
+    if not path.suffix:
+        try:
+            import safetensors.torch  # noqa: F401
+        except ImportError:
+            path = path.with_suffix(".pth")
+        else:
+            path = path.with_suffix(".safetensors")
+    state = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        if path.suffix == ".safetensors":
+            try:
+                from safetensors.torch import save_file
+            except ImportError:
+                raise ImportError(f"saving {path} needs safetensors: pip install safetensors "
+                                  "(or save to a .pth path)") from None
+            save_file(state, str(partial))
+        else:
+            torch.save(state, partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
+
+
 def check_num_classes(weights: Any, num_classes: int) -> None:
     """ValueError if ``weights`` list categories and ``num_classes`` is not their number."""
     if isinstance(weights, WeightsEnum) and "categories" in weights.meta:

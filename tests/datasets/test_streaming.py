@@ -18,6 +18,7 @@ from triptych.datasets import (
     read_index,
     sha256_file,
 )
+from triptych.datasets import _verify as triptych_verify
 from triptych.datasets.shards import iter_shard
 
 
@@ -187,6 +188,21 @@ def test_ranks_and_workers_slice_the_one_global_order(shards, monkeypatch, world
     merged = [(i, p) for step in zip(*per_rank) for ids_, pads in step for i, p in zip(ids_, pads)]
     assert [i for i, pad in merged if not pad] == expected
     assert sum(pad for _, pad in merged) <= world - 1
+
+
+@pytest.mark.parametrize("pin", [False, True] if torch.cuda.is_available() else [False])
+def test_loader_workers_give_the_batches_of_the_main_process(shards, monkeypatch, pin):
+    as_rank(monkeypatch, 2, 3)  # this rank's last batch is padded
+    in_main = list(StreamingDataLoader(StreamingDataset(shards, seed=4, batch_size=3)))
+    workers = list(StreamingDataLoader(StreamingDataset(shards, seed=4, batch_size=3),
+                                       num_workers=2, pin_memory=pin))
+    assert len(workers) == len(in_main) and any(b["__pad__"].any() for b in workers)
+    for got, want in zip(workers, in_main):
+        assert list(got) == list(want)  # the same fields in the same order
+        for field in ("__index__", "__pad__", "x", "y"):
+            assert type(got[field]) is torch.Tensor and got[field].dtype == want[field].dtype
+            assert torch.equal(got[field], want[field])
+        assert got["__key__"] == want["__key__"]
 
 
 def test_order_changes_with_epoch_and_seed_only(shards):
@@ -376,6 +392,22 @@ def test_cache_limit_evicts_least_recently_used(shards, loopback_server, tmp_pat
     assert kept[-1]["name"] == index["shards"][-1]["name"]  # the one read last stays
     with pytest.raises(ValueError, match="cache_limit"):
         StreamingDataset(url, cache_dir=cache, cache_limit=10)
+
+
+def test_cached_shards_are_read_without_rehashing(shards, loopback_server, tmp_path,
+                                                 monkeypatch):
+    url = serve(loopback_server, shards)
+    cache = tmp_path / "cache"
+    expected = ids(StreamingDataset(url, seed=3, cache_dir=cache))  # downloads and verifies
+    names = [s["name"] for s in read_index(shards)["shards"]]
+    mtimes = {name: (cache / name).stat().st_mtime_ns for name in names}
+    hashed = []
+    real = triptych_verify.sha256_file
+    monkeypatch.setattr(triptych_verify, "sha256_file", lambda p, **k: hashed.append(p) or real(p))
+    for _ in range(2):  # every shard is opened again in each pass
+        assert ids(StreamingDataset(url, seed=3, cache_dir=cache)) == expected
+    assert hashed == []  # the verification record still matches: no shard is hashed again
+    assert {name: (cache / name).stat().st_mtime_ns for name in names} == mtimes
 
 
 def test_leftovers_of_a_killed_download_do_not_block(shards, loopback_server, tmp_path):

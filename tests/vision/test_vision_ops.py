@@ -202,6 +202,23 @@ def test_resize_uint8_flat_image_stays_flat(seeded_generator):
         assert (resized_crop(x, box, (13, 29)) == value).all()
 
 
+def test_resize_uint8_plans_of_one_geometry_are_not_mixed_up(seeded_generator):
+    # The fixed-point plan is remembered per geometry (the last few): calls of one size with
+    # other interpolations, antialias or memory layouts, in any order, each get their own.
+    x = random_image(seeded_generator, torch.uint8, (3, 37, 53))
+    calls = [(name, view, interpolation, antialias) for name, view in layouts(x)
+             for interpolation in INTERPOLATIONS for antialias in (True, False)]
+    first = {}
+    for name, view, interpolation, antialias in calls:
+        got = resize(view, (19, 24), interpolation=interpolation, antialias=antialias)
+        gap = (got.int() - resize_oracle(x, (19, 24), interpolation, antialias).int()).abs()
+        assert gap.max() <= 1, f"{name} {interpolation} antialias={antialias}"
+        first[name, interpolation, antialias] = got
+    for name, view, interpolation, antialias in reversed(calls):  # hits, then misses again
+        got = resize(view, (19, 24), interpolation=interpolation, antialias=antialias)
+        assert torch.equal(got, first[name, interpolation, antialias])
+
+
 @pytest.mark.skipif(not COMPILED, reason="needs the compiled extension")
 def test_uint8_portable_loops_equal_avx2_loops(tmp_path):
     # TRIPTYCH_CPU_BASELINE=1 makes the kernels take the portable loops; the fixed-point

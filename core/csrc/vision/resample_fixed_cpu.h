@@ -21,8 +21,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "vision/resample_cpu.h"
@@ -272,8 +275,14 @@ TRIPTYCH_AVX2_FMA void vfixed_avx2(
   const __m256i half_minus_one = _mm256_set1_epi32((1 << (shift - 1)) - 1);
   const __m256i one = _mm256_set1_epi32(1);
   const __m256i zero = _mm256_setzero_si256();
-  int64_t k = 0;
-  for (; k + 16 <= len; k += 16) {
+  if (len < 16) {
+    vfixed_portable(rows, stride, w, taps, len, shift, out);
+    return;
+  }
+  // The last step overlaps the one before when len is not a multiple of 16: each value is
+  // computed alone, so the values written twice are the same, and no scalar tail is left.
+  for (int64_t k = 0; k < len; k += 16) {
+    k = std::min(k, len - 16);
     __m256i lo = zero, hi = zero;
     const int16_t* r = rows + k;
     int64_t j = 0;
@@ -297,7 +306,6 @@ TRIPTYCH_AVX2_FMA void vfixed_avx2(
     const __m256i v8 = _mm256_permute4x64_epi64(_mm256_packus_epi16(v16, v16), 0x08);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k), _mm256_castsi256_si128(v8));
   }
-  if (k < len) vfixed_portable(rows + k, stride, w, taps, len - k, shift, out + k);
 }
 
 // Half to even of 32-bit sums / 2^shift (see fixed_to_u8), before packing.
@@ -320,8 +328,12 @@ TRIPTYCH_AVX2_FMA void vfixed_u8_avx2(
     int shift, int16_t* __restrict__ out) {
   const __m256i round = _mm256_set1_epi32(1 << (shift - 1));
   const __m256i zero = _mm256_setzero_si256();
-  int64_t k = 0;
-  for (; k + 16 <= len; k += 16) {
+  if (len < 16) {
+    vfixed_u8_portable(src, row_stride, w, taps, len, shift, out);
+    return;
+  }
+  for (int64_t k = 0; k < len; k += 16) {  // the last step may overlap, as in vfixed_avx2
+    k = std::min(k, len - 16);
     __m256i lo = round, hi = round;
     const uint8_t* r = src + k;
     int64_t j = 0;
@@ -341,7 +353,6 @@ TRIPTYCH_AVX2_FMA void vfixed_u8_avx2(
     const __m256i v16 = _mm256_packs_epi32(_mm256_srai_epi32(lo, shift), _mm256_srai_epi32(hi, shift));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), v16);
   }
-  if (k < len) vfixed_u8_portable(src + k, row_stride, w, taps, len - k, shift, out + k);
 }
 
 // 8 int16 at a in the low lane, 8 at b in the high lane.
@@ -506,6 +517,31 @@ inline FixedPlan make_fixed_plan(const AxisTable<float>& ty, const AxisTable<flo
   plan.ty = make_fixed_table(ty, 1, plan.vertical_first ? 255.0 : 32767.0);
   plan.tx = make_fixed_table(tx, hpad, plan.vertical_first ? 32767.0 : 255.0);
   plan.fraction = intermediate_bits(plan.vertical_first ? plan.ty : plan.tx);
+  return plan;
+}
+
+// make_fixed_plan for a resize geometry, remembered per thread for the last few geometries:
+// a dataset of same-sized images is resized with one plan, and building it (the float
+// windows, then their int16 quantisation) took about a quarter of a one-thread 500x375 ->
+// 224x224 HWC resize (benchmarks/RESULTS.md). Random crops (resized_crop) rarely repeat a
+// geometry and build theirs each call.
+inline std::shared_ptr<const FixedPlan> cached_fixed_plan(const Axis& ay, const Axis& ax,
+                                                          const ImageView<uint8_t>& v) {
+  using Key = std::array<int64_t, 10>;
+  const Key key = {ay.in_size, ay.out_size, ay.interp, ay.antialias, ax.in_size,
+                   ax.out_size, ax.interp, ax.antialias, v.interleaved(), v.lanes()};
+  constexpr size_t kKept = 4;
+  thread_local std::vector<std::pair<Key, std::shared_ptr<const FixedPlan>>> recent;  // newest last
+  for (size_t i = 0; i < recent.size(); ++i) {
+    if (recent[i].first == key) {
+      std::rotate(recent.begin() + i, recent.begin() + i + 1, recent.end());
+      return recent.back().second;
+    }
+  }
+  auto plan = std::make_shared<const FixedPlan>(
+      make_fixed_plan(make_axis_table<float>(ay), make_axis_table<float>(ax), v));
+  if (recent.size() == kKept) recent.erase(recent.begin());
+  recent.emplace_back(key, plan);
   return plan;
 }
 

@@ -64,8 +64,7 @@ void resize_cpu_typed(const Tensor& input, Tensor& output, int interp, bool anti
   using namespace resample;
   const ImageGeometry in = image_geometry(input);
   const ImageGeometry out = image_geometry(output);
-  const AxisTable<acc_t> ty = make_axis_table<acc_t>(Axis{in.h, out.h, interp, antialias});
-  const AxisTable<acc_t> tx = make_axis_table<acc_t>(Axis{in.w, out.w, interp, antialias});
+  const Axis ay{in.h, out.h, interp, antialias}, ax{in.w, out.w, interp, antialias};
   const in_t* src = input.const_data_ptr<in_t>();
   in_t* dst = output.mutable_data_ptr<in_t>();
   const auto view_of = [&](int64_t n) {
@@ -73,15 +72,17 @@ void resize_cpu_typed(const Tensor& input, Tensor& output, int interp, bool anti
   };
   if constexpr (std::is_same<in_t, uint8_t>::value) {
     if (fixed_supported(view_of(0))) {  // uint8 -> uint8 in fixed point
-      const FixedPlan plan = make_fixed_plan(ty, tx, view_of(0));
+      const std::shared_ptr<const FixedPlan> plan = cached_fixed_plan(ay, ax, view_of(0));
       resample_images_fixed(
-          in.n, out.h, out.w, view_of, [&](int64_t) -> const FixedPlan& { return plan; },
+          in.n, out.h, out.w, view_of, [&](int64_t) -> const FixedPlan& { return *plan; },
           [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const uint8_t* row) {
             store_u8(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw, out.sc);
           });
       return;
     }
   }
+  const AxisTable<acc_t> ty = make_axis_table<acc_t>(ay);
+  const AxisTable<acc_t> tx = make_axis_table<acc_t>(ax);
   resample_images<in_t, acc_t>(
       in.n, out.h, out.w, view_of,
       [&](int64_t, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
