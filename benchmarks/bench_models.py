@@ -9,8 +9,9 @@ Each model runs in eval mode under ``torch.inference_mode`` on a fixed input, ra
 * ``int8``     ``triptych.quantize_int8(model)`` on our side and torch's dynamic int8
   quantisation of the Linear layers on the anchor's side.
 
-The anchors are torchvision (vision), torchaudio (audio) and transformers (text) in the anchor
-Python; both sides use the same inputs. Our process runs torch 2.13, the anchor's its own
+The anchors are torchvision (vision), torchaudio (audio: ``wav2vec2_base``) and transformers
+(text: ``RobertaModel`` in roberta-base's configuration, without the pooler, as ours) in the
+anchor Python; both sides use the same inputs. ``small_cnn`` and ``kws_cnn`` have no anchor. Our process runs torch 2.13, the anchor's its own
 version (2.9.1 here), so ``compiled`` compares two inductor versions as well as two codebases.
 
     python benchmarks/bench_models.py                     # every model, every form
@@ -24,18 +25,46 @@ import sys
 
 from common import compare, serve_anchor
 
-# name -> (domain, input description, units per call, anchor builder "module:callable").
-# Inputs: ("image", batch, side) float images; more kinds come with the audio and text models.
+
+def _torchvision(name: str):
+    def build():
+        import torchvision.models
+
+        return getattr(torchvision.models, name)()
+    return build
+
+
+def _torchaudio_wav2vec2():
+    import torchaudio
+
+    return torchaudio.models.wav2vec2_base()
+
+
+def _transformers_roberta():
+    from transformers import RobertaConfig, RobertaModel
+
+    return RobertaModel(RobertaConfig(vocab_size=50265, max_position_embeddings=514,
+                                      type_vocab_size=1, layer_norm_eps=1e-5),
+                        add_pooling_layer=False)
+
+
+# name -> (input kind, batch, size, units per item, anchor builder or None).
+# Inputs: "image" (batch, 3, size, size) floats; "audio" (batch, size samples at 16 kHz) —
+# throughput in seconds of audio per second; "tokens" (batch, size) ids — tokens per second;
+# "logmel" (batch, 1, 40, size) features for the keyword spotter.
 MODELS = {
-    "small_cnn": ("image", 32, 32, None),
-    "resnet18": ("image", 4, 224, "torchvision.models:resnet18"),
-    "resnet50": ("image", 2, 224, "torchvision.models:resnet50"),
-    "mobilenet_v3_small": ("image", 8, 224, "torchvision.models:mobilenet_v3_small"),
-    "mobilenet_v3_large": ("image", 4, 224, "torchvision.models:mobilenet_v3_large"),
-    "vit_b_16": ("image", 1, 224, "torchvision.models:vit_b_16"),
+    "small_cnn": ("image", 32, 32, 1, None),
+    "resnet18": ("image", 4, 224, 1, _torchvision("resnet18")),
+    "resnet50": ("image", 2, 224, 1, _torchvision("resnet50")),
+    "mobilenet_v3_small": ("image", 8, 224, 1, _torchvision("mobilenet_v3_small")),
+    "mobilenet_v3_large": ("image", 4, 224, 1, _torchvision("mobilenet_v3_large")),
+    "vit_b_16": ("image", 1, 224, 1, _torchvision("vit_b_16")),
+    "kws_cnn": ("logmel", 32, 101, 1, None),
+    "wav2vec2_base": ("audio", 1, 80000, 5.0, _torchaudio_wav2vec2),
+    "roberta_base": ("tokens", 4, 128, 128, _transformers_roberta),
 }
 FORMS = ("eager", "compiled", "int8")
-UNITS = {"image": "img/s"}
+UNITS = {"image": "img/s", "logmel": "clips/s", "audio": "s audio/s", "tokens": "tokens/s"}
 
 
 def _inputs(kind: str, batch: int, size: int):
@@ -44,6 +73,14 @@ def _inputs(kind: str, batch: int, size: int):
     g = torch.Generator().manual_seed(0)
     if kind == "image":
         return (torch.rand(batch, 3, size, size, generator=g),)
+    if kind == "logmel":
+        return (torch.randn(batch, 1, 40, size, generator=g),)
+    if kind == "audio":
+        return (torch.randn(batch, size, generator=g) * 0.1,)
+    if kind == "tokens":
+        ids = torch.randint(3, 1000, (batch, size), generator=g)
+        ids[:, 0], ids[:, -1] = 0, 2
+        return (ids, torch.ones_like(ids))
     raise ValueError(f"unknown input kind {kind!r}")
 
 
@@ -54,13 +91,8 @@ def _ours_model(name: str):
 
 
 def _anchor_model(name: str):
-    import importlib
-
-    target = MODELS[name][3]
-    if target is None:
-        return None
-    module, attr = target.split(":")
-    return getattr(importlib.import_module(module), attr)()
+    build = MODELS[name][4]
+    return None if build is None else build()
 
 
 def _int8_ours(model):
@@ -106,7 +138,7 @@ def _cases(names, forms, build, int8) -> dict:
 def _anchor_cases(names, forms) -> dict:
     cases = {}
     for key, make in _cases(names, forms, _anchor_model, _int8_anchor).items():
-        if MODELS[key.split()[0]][3] is not None:
+        if MODELS[key.split()[0]][4] is not None:
             cases[key] = make
     return cases
 
@@ -158,8 +190,8 @@ def main(argv=None) -> None:
     ours = _cases(args.models, args.forms, _ours_model, _int8_ours)
     units = {}
     for key in ours:
-        kind, batch = MODELS[key.split()[0]][:2]
-        units[key] = (UNITS[kind], batch)
+        kind, batch, _, per_item, _ = MODELS[key.split()[0]]
+        units[key] = (UNITS[kind], batch * per_item)
     compare("model inference (1 thread): triptych.models vs torchvision/torchaudio/transformers",
             __file__, ours, units=units, rounds=args.rounds, threads=args.threads, min_time=0.5)
 

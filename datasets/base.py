@@ -23,6 +23,7 @@ the catalog entry of the same ``name``), then implements ``__len__`` and ``__get
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -33,6 +34,23 @@ import torch.utils.data
 from triptych import paths
 
 from .catalog import Resource, dataset_info, fetch_resources
+
+
+def sample_index(index: Any, length: int, owner: str) -> int:
+    """``index`` as a position in ``range(length)`` (negative counts from the end), or
+    IndexError naming ``owner``; for datasets that compute their samples from the position.
+
+    Example:
+        >>> from triptych.datasets.base import sample_index
+        >>> sample_index(-1, 10, "Toy")
+        9
+    """
+    position = operator.index(index)
+    if position < 0:
+        position += length
+    if not 0 <= position < length:
+        raise IndexError(f"{owner}: index {index} out of range for {length} samples")
+    return position
 
 
 class Dataset(torch.utils.data.Dataset):

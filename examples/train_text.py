@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from triptych.device import seed_all
-from triptych.models import load_weights, resolve_weights
+from triptych.models import load_weights, resolve_weights, save_state_dict_file
 from triptych.text.data import BucketBatchSampler, pad_collate
 from triptych.text.datasets import AG_NEWS, SyntheticText
 from triptych.text.tokenizers import SentencePieceTokenizer, train_sentencepiece
@@ -174,8 +174,7 @@ def run(argv: list[str] | None = None) -> dict:
                         "accuracy": accuracy_of(model, test_loader, device)})
 
     model = model.cpu().eval()
-    checkpoint = out / "classifier.pth"
-    torch.save({k: v.detach().contiguous() for k, v in model.state_dict().items()}, checkpoint)
+    checkpoint = save_state_dict_file(model, out / "classifier")
     reloaded = load_weights(build(), resolve_weights(checkpoint, None)).eval()
 
     evaluate: Callable[[nn.Module], float] = lambda m: accuracy_of(m, test_loader)  # noqa: E731

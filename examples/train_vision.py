@@ -3,8 +3,8 @@
 SyntheticShapes (5 shapes, made on the fly, nothing downloaded) by default; ``--dataset cifar10
 --download`` for CIFAR-10. The training pipeline is the fused one
 (``RandomResizedCrop + RandomHorizontalFlip + ToDtype + Normalize`` run as one compiled pass),
-the DataLoader has 2 workers, the checkpoint is written with safetensors when it is installed
-(else ``torch.save`` of the state_dict) and loaded back with
+the DataLoader has 2 workers, the checkpoint is written by ``triptych.models.save_state_dict_file``
+(safetensors when installed, else ``torch.save`` of the state_dict) and loaded back with
 ``triptych.models.get_model("small_cnn", weights=path)``.
 
     python examples/train_vision.py                      # ~1 minute on 2 CPU cores
@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from triptych.device import seed_all, worker_init_fn
-from triptych.models import get_model
+from triptych.models import get_model, save_state_dict_file
 from triptych.vision import transforms as T
 from triptych.vision.datasets import CIFAR10, SyntheticShapes
 
@@ -108,21 +108,6 @@ def predict(model: torch.nn.Module, batches, device: torch.device) -> tuple[torc
         predictions.append(model(images.to(device)).argmax(1).cpu())
         labels.append(torch.as_tensor(targets))
     return torch.cat(predictions), torch.cat(labels)
-
-
-def save_checkpoint(model: torch.nn.Module, out: Path) -> Path:
-    """safetensors when installed, else ``torch.save`` of the state_dict."""
-    out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    try:
-        from safetensors.torch import save_file
-    except ImportError:
-        path = out / "small_cnn.pth"
-        torch.save(state, path)
-    else:
-        path = out / "small_cnn.safetensors"
-        save_file(state, str(path))
-    return path
 
 
 def progress(iterable, **kwargs):
@@ -210,7 +195,7 @@ def run(argv: list[str] | None = None) -> dict:
 
     predicted, labels = predict(model, test_batches, device)
     accuracy = (predicted == labels).float().mean().item()
-    path = save_checkpoint(model, Path(args.out))
+    path = save_state_dict_file(model, Path(args.out) / "small_cnn")
     reloaded = get_model("small_cnn", weights=path, **model_kwargs).eval()
     again, _ = predict(reloaded, test_batches, torch.device("cpu"))
     return {

@@ -7,14 +7,13 @@ so it is the default dataset of the audio example and tests.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
-from triptych.datasets.base import Dataset
+from triptych.datasets.base import Dataset, sample_index
 
 __all__ = ["SyntheticKeywords"]
 
@@ -125,12 +124,7 @@ class SyntheticKeywords(Dataset):
         return self.num_samples
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        index = operator.index(index)
-        if index < 0:
-            index += self.num_samples
-        if not 0 <= index < self.num_samples:
-            raise IndexError(f"{type(self).__name__}: index out of range for "
-                             f"{self.num_samples} samples")
+        index = sample_index(index, self.num_samples, type(self).__name__)
         rng = np.random.default_rng((self.seed, index))
         label = int(rng.integers(len(self.classes)))
         waveform = torch.from_numpy(self._clip(rng, self.classes[label]))[None]

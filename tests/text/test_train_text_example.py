@@ -37,7 +37,7 @@ def test_run_follows_the_main_job_contract(example, tmp_path):
     assert result["evaluate"](untrained) < 0.6
 
     # The checkpoint is a plain state_dict file that loads into a fresh model, same predictions.
-    assert result["checkpoint"] == tmp_path / "classifier.pth"
+    assert result["checkpoint"] in (tmp_path / "classifier.pth", tmp_path / "classifier.safetensors")
     from triptych.models import load_state_dict_file
 
     fresh = example.MeanPoolClassifier(model.embedding.num_embeddings, 4)
@@ -45,7 +45,8 @@ def test_run_follows_the_main_job_contract(example, tmp_path):
     ids, mask = result["example_inputs"]
     assert ids.dtype == torch.int64 and ids.shape == mask.shape and ids.shape[0] == 8
     torch.testing.assert_close(fresh.eval()(ids, mask), model(ids, mask))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["classifier.pth", "tokenizer.model", "vocab.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        result["checkpoint"].name, "tokenizer.model", "vocab.txt"]
 
     # The forward survives what the main job does to it: dynamic int8 Linear layers and export.
     with warnings.catch_warnings():  # torch.ao's deprecation notices, not ours

@@ -201,9 +201,11 @@ class RobertaEncoder(nn.Module):
             raise ValueError(f"input_ids must have shape (B, T), got {tuple(input_ids.shape)}")
         if input_ids.dtype not in (torch.int64, torch.int32):
             raise TypeError(f"input_ids must be int64 or int32, got {input_ids.dtype}")
-        torch._check(input_ids.shape[1] <= self.max_length,
-                     lambda: f"input_ids: at most {self.max_length} tokens per sequence "
-                             f"(the position table's size), got {input_ids.shape[1]}")
+        # A message built before the check (not from the traced length) keeps torch.compile's
+        # graph whole; eager and export still raise it for too long an input.
+        message = (f"input_ids: at most {self.max_length} tokens per sequence (the position "
+                   "table's size)")
+        torch._check(input_ids.shape[1] <= self.max_length, lambda: message)
         x = self.embeddings(input_ids)
         mask = None
         if attention_mask is not None:
@@ -215,6 +217,20 @@ class RobertaEncoder(nn.Module):
             mask = torch.zeros(keep.shape, dtype=x.dtype, device=x.device).masked_fill(
                 ~keep, torch.finfo(x.dtype).min)
         return self.encoder(x, mask)
+
+    def example_inputs(self, *, batch_size: int = 2, length: int = 16,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+        """A small random batch for compile / export / ONNX checks (:mod:`triptych.deploy`'s
+        convention): ``(input_ids (B, length) between <s> and </s>, attention_mask (B, length))``,
+        the second sequence padded after half its length."""
+        ids = torch.randint(3, self.embeddings.word_embeddings.num_embeddings,
+                            (batch_size, length), generator=generator)
+        ids[:, 0], ids[:, -1] = 0, 2
+        mask = torch.ones(batch_size, length, dtype=torch.int64)
+        if batch_size > 1:
+            mask[1:, length // 2:] = 0
+            ids[1:, length // 2:] = self.padding_idx
+        return ids, mask
 
 
 class RobertaClassificationHead(nn.Module):
@@ -253,6 +269,10 @@ class RobertaClassifier(nn.Module):
         self.roberta = encoder
         self.classifier = RobertaClassificationHead(encoder.hidden_size, num_classes, dropout)
         self.classifier.apply(_init_weights)
+
+    def example_inputs(self, **kwargs) -> tuple[torch.Tensor, ...]:
+        """The encoder's :meth:`RobertaEncoder.example_inputs`."""
+        return self.roberta.example_inputs(**kwargs)
 
     def forward_features(self, input_ids: torch.Tensor,
                          attention_mask: torch.Tensor | None = None) -> torch.Tensor:

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from triptych.datasets.base import sample_index
+
 from ._base import VisionDataset
 
 __all__ = ["STL10"]
@@ -94,11 +96,7 @@ class STL10(VisionDataset):
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         from triptych.vision.tensors import Image
 
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"STL10: index out of range for {len(self)} images")
-        offset = index
+        offset = sample_index(index, len(self), "STL10")
         for images, _ in self._parts:
             if offset < len(images):
                 break

@@ -6,12 +6,13 @@ up front, nothing downloaded), so it is the default dataset of the examples and 
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
+
+from triptych.datasets.base import sample_index
 
 from ._base import apply, check_transforms
 
@@ -124,12 +125,7 @@ class SyntheticShapes(torch.utils.data.Dataset):
         return self.num_samples
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
-        index = operator.index(index)
-        if index < 0:
-            index += self.num_samples
-        if not 0 <= index < self.num_samples:
-            raise IndexError(f"{type(self).__name__}: index out of range for "
-                             f"{self.num_samples} samples")
+        index = sample_index(index, self.num_samples, type(self).__name__)
         image, target = self._draw(np.random.default_rng((self.seed, index)))
         return apply(self, image, target)
 
