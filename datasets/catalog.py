@@ -7,7 +7,13 @@ attach its dataset class (:func:`register_dataset_class`). The records live in
 
 Each domain registers its own entries, in ``triptych/<domain>/datasets/_catalog.py``; the
 catalog imports those modules the first time it is asked about datasets (none of them needs
-torch or a domain's optional dependency).
+torch or a domain's optional dependency). Every entry there follows the same rules: each sha256
+and size is copied from public material named beside the entry (TensorFlow Datasets'
+``url_checksums``, Hugging Face ``dataset_infos.json``, the torch libraries' modules, Git LFS
+pointers), and a file whose sha256 cannot be sourced is left out; URLs after the first are
+mirrors serving the same bytes, each verified against that sha256 by
+:func:`triptych.datasets.download`; a license is given only where the authors state one
+(``None``: see the homepage).
 
 On disk (the default root is ``triptych.paths.datasets_dir()``, i.e. ``$TRIPTYCH_HOME/datasets``)::
 

@@ -78,9 +78,6 @@ SMALL = {"resnet50": _small_resnet50, "vit_b_16": _small_vit, "wav2vec2_base": _
          "roberta_base": _small_roberta, "xlmr_base": _small_roberta}
 
 
-# Inputs of models that do not define example_inputs(batch_size=...) (triptych.deploy's
-# convention, which a model's own definition overrides).
-INPUTS = {"kws_cnn": lambda g: (torch.randn(2, 1, 40, 64, generator=g),)}
 
 # compile / export reproduce eager float32 up to reassociation in fused kernels.
 RTOL, ATOL = 1e-4, 1e-5
@@ -101,11 +98,9 @@ def _inputs(name: str, model: torch.nn.Module) -> tuple:
     generator = torch.Generator().manual_seed(1)
     if callable(getattr(model, "example_inputs", None)):
         return example_inputs(model, batch_size=2, generator=generator)
-    if name in INPUTS:
-        return INPUTS[name](generator)
     if model_entry(name).domain != "vision":
         pytest.fail(f"{name}: define example_inputs(self, *, batch_size) on "
-                    f"{type(model).__name__} (see docs/deployment.md) or add it to INPUTS here")
+                    f"{type(model).__name__} (see docs/deployment.md)")
     return example_inputs(model, batch_size=2, generator=generator)
 
 

@@ -1,14 +1,7 @@
 """The audio entries of the dataset catalog (LibriSpeech, Speech Commands, YesNo, LJSpeech, ESC-50,
-VCTK): real URLs, sizes and sha256 values.
-
-Every sha256 and size is copied from public material, named beside each entry (mostly
-TensorFlow Datasets' ``url_checksums`` files and torchaudio's dataset modules); a dataset whose
-sha256 could not be sourced is left out. URLs after the first are mirrors that serve the same
-bytes; :func:`triptych.datasets.download` verifies every copy against the same sha256. Licenses
-are given only where the authors state one (``None``: see the homepage).
-
-Importing this module registers the entries; the catalog imports it on first use. It needs
-neither torch nor the ``audio`` extra.
+VCTK): real URLs, sizes and sha256 values, sourced as :mod:`triptych.datasets.catalog` requires
+(the source is named beside each entry). Importing this module registers them; it needs neither
+torch nor the ``audio`` extra.
 """
 
 from __future__ import annotations

@@ -76,6 +76,12 @@ class KWSCNN(nn.Module):
                              f"got {tuple(x.shape[-2:])}")
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
+    def example_inputs(self, *, batch_size: int = 2, n_mels: int = 40, frames: int = 64,
+                       generator: torch.Generator | None = None) -> tuple[torch.Tensor]:
+        """A small random batch for compile / export / ONNX checks (:mod:`triptych.deploy`'s
+        convention): ``(batch_size, in_channels, n_mels, frames)`` standard-normal features."""
+        return (torch.randn(batch_size, self.in_channels, n_mels, frames, generator=generator),)
+
 
 @register_model()
 def kws_cnn(*, weights: str | None = None, progress: bool = True, num_classes: int = 12,

@@ -1,15 +1,7 @@
-"""The text entries of the dataset catalog: real URLs, sizes and sha256 values.
-
-Every sha256 and size is copied from public material, named beside each entry (TensorFlow
-Datasets' ``url_checksums`` files, the ``download_checksums`` of Hugging Face ``datasets``'
-``dataset_infos.json`` files, torchtext's modules where they give sha256); a file whose sha256
-could not be sourced is left out (torchtext's Google Drive copies of Yelp and DBpedia, which it
-lists with MD5 only). URLs after the first are mirrors that serve the same
-bytes; :func:`triptych.datasets.download` verifies every copy against the same sha256. Licenses
-are given only where the authors state one (``None``: see the homepage).
-
-Importing this module registers the entries; the catalog imports it on first use. It needs
-neither torch nor the ``text`` extra.
+"""The text entries of the dataset catalog: real URLs, sizes and sha256 values, sourced as
+:mod:`triptych.datasets.catalog` requires (the source is named beside each entry). Left out:
+torchtext's Google Drive copies of Yelp and DBpedia, published with MD5 only. Importing this
+module registers them; it needs neither torch nor the ``text`` extra.
 """
 
 from __future__ import annotations
