@@ -14,19 +14,12 @@ Submodules load on first use, so the features work without soundfile installed.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from triptych._lazy import lazy_attributes
 
 _SUBMODULES = ("io", "functional", "transforms", "ops", "datasets", "models")
 
 __all__ = list(_SUBMODULES)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"triptych.audio.{name}")
-    raise AttributeError(f"module 'triptych.audio' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SUBMODULES))
+# Lazy: the catalog and the CLI import this package without paying for torch.
+__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(_SUBMODULES))

@@ -8,19 +8,12 @@ SentencePiece), ``vocab``, ``transforms``, ``data`` (bucketed batches, padding c
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from triptych._lazy import lazy_attributes
 
 _LAZY_SUBMODULES = ("tokenizers", "vocab", "transforms", "data", "datasets", "models")
 
 __all__ = [*_LAZY_SUBMODULES]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_SUBMODULES:
-        return importlib.import_module(f"triptych.text.{name}")
-    raise AttributeError(f"module 'triptych.text' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
+# Lazy: the catalog and the CLI import this package without paying for torch.
+__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(_LAZY_SUBMODULES))

@@ -11,17 +11,10 @@ tensors and the catalog entries (``datasets``) work without it. Submodules load 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from triptych._lazy import lazy_attributes
 
 _SUBMODULES = ("datasets", "io", "models", "ops", "tensors", "transforms", "utils")
 
 
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        return importlib.import_module(f"triptych.vision.{name}")
-    raise AttributeError(f"module 'triptych.vision' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_SUBMODULES))
+# Lazy: the catalog and the CLI import this package without paying for torch.
+__getattr__, __dir__ = lazy_attributes(__name__, dict.fromkeys(_SUBMODULES))

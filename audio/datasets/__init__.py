@@ -14,8 +14,7 @@ CLI must not pay for torch or soundfile.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from triptych._lazy import lazy_attributes
 
 from . import _catalog  # noqa: F401 - registers the audio catalog entries
 
@@ -28,11 +27,5 @@ _CLASSES = {
 __all__ = sorted(_CLASSES)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _CLASSES:
-        return getattr(importlib.import_module(f"{__name__}.{_CLASSES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_CLASSES))
+# Lazy: the catalog and the CLI import this package without paying for torch.
+__getattr__, __dir__ = lazy_attributes(__name__, _CLASSES)

@@ -16,8 +16,7 @@ Their catalog entries live in ``_catalog`` (registered when the catalog is first
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from triptych._lazy import lazy_attributes
 
 from . import _catalog  # noqa: F401 - registers the text catalog entries
 
@@ -31,9 +30,6 @@ _CLASSES = {
 __all__ = sorted(_CLASSES)
 
 
-def __getattr__(name: str) -> Any:
-    # Lazy: the catalog imports this package to read ``_catalog``, and the CLI must not pay
-    # for torch (which the dataset classes import).
-    if name in _CLASSES:
-        return getattr(importlib.import_module(f"{__name__}.{_CLASSES[name]}"), name)
-    raise AttributeError(f"module 'triptych.text.datasets' has no attribute {name!r}")
+# Lazy: the catalog imports this package to read ``_catalog``, and the CLI must not pay for torch
+# (which the dataset classes import).
+__getattr__, __dir__ = lazy_attributes(__name__, _CLASSES)

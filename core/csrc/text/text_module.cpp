@@ -366,23 +366,30 @@ void release_all(std::vector<PyObject*>& keep) {
   for (PyObject* o : keep) Py_DECREF(o);
 }
 
+// The texts of a Python list encoded into `ids` with the GIL released; false (a Python error
+// set) when an item is not str/bytes or is invalid UTF-8.
+bool encode_texts(Encoder* encoder, PyObject* texts_obj, int num_threads, EncodedBatch& ids) {
+  std::vector<TextRef> texts;
+  std::vector<PyObject*> keep;
+  if (!collect_texts(texts_obj, &texts, &keep)) {
+    release_all(keep);
+    return false;
+  }
+  Py_BEGIN_ALLOW_THREADS
+  encode_all(encoder, texts, ids, num_threads);
+  Py_END_ALLOW_THREADS
+  release_all(keep);
+  return true;
+}
+
 PyObject* encode_batch(PyObject*, PyObject* args) {
   PyObject *capsule, *texts_obj;
   int num_threads;
   if (!PyArg_ParseTuple(args, "OOi", &capsule, &texts_obj, &num_threads)) return nullptr;
   Encoder* encoder = get_encoder(capsule);
   if (encoder == nullptr) return nullptr;
-  std::vector<TextRef> texts;
-  std::vector<PyObject*> keep;
-  if (!collect_texts(texts_obj, &texts, &keep)) {
-    release_all(keep);
-    return nullptr;
-  }
   EncodedBatch ids;
-  Py_BEGIN_ALLOW_THREADS
-  encode_all(encoder, texts, ids, num_threads);
-  Py_END_ALLOW_THREADS
-  release_all(keep);
+  if (!encode_texts(encoder, texts_obj, num_threads, ids)) return nullptr;
   // Creating one list per text would start the cyclic garbage collector again and again (a third
   // of the time in profiles); lists of ints cannot form cycles, so it is paused meanwhile.
   int gc_was_enabled = PyGC_Disable();
@@ -413,17 +420,8 @@ PyObject* encode_batch_padded(PyObject*, PyObject* args) {
   }
   Encoder* encoder = get_encoder(capsule);
   if (encoder == nullptr) return nullptr;
-  std::vector<TextRef> texts;
-  std::vector<PyObject*> keep;
-  if (!collect_texts(texts_obj, &texts, &keep)) {
-    release_all(keep);
-    return nullptr;
-  }
   EncodedBatch ids;
-  Py_BEGIN_ALLOW_THREADS
-  encode_all(encoder, texts, ids, num_threads);
-  Py_END_ALLOW_THREADS
-  release_all(keep);
+  if (!encode_texts(encoder, texts_obj, num_threads, ids)) return nullptr;
   size_t width = 0;
   for (size_t i = 0; i < ids.count; ++i) {
     size_t size;
