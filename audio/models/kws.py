@@ -80,6 +80,9 @@ class KWSCNN(nn.Module):
                        generator: torch.Generator | None = None) -> tuple[torch.Tensor]:
         """A small random batch for compile / export / ONNX checks (:mod:`triptych.deploy`'s
         convention): ``(batch_size, in_channels, n_mels, frames)`` standard-normal features."""
+        for option, value in (("batch_size", batch_size), ("n_mels", n_mels), ("frames", frames)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{option} must be a positive int, got {value!r}")
         return (torch.randn(batch_size, self.in_channels, n_mels, frames, generator=generator),)
 
 

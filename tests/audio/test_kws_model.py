@@ -89,3 +89,13 @@ def test_save_state_dict_file_rejects_other_objects(tmp_path):
     with pytest.raises(TypeError, match="model_or_state"):
         save_state_dict_file({"a": 1}, tmp_path / "x.pth")
     assert not list(tmp_path.iterdir())
+
+
+def test_example_inputs_fit_the_model_and_check_their_options():
+    model = kws_cnn().eval()
+    (features,) = model.example_inputs(batch_size=3, n_mels=40, frames=101)
+    assert features.shape == (3, 1, 40, 101) and model(features).shape == (3, 12)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        model.example_inputs(batch_size=0)
+    with pytest.raises(ValueError, match="frames must be a positive int"):
+        model.example_inputs(frames=4.0)

@@ -207,6 +207,12 @@ def test_bad_inputs_are_clear_errors():
         RobertaEncoder(**{**TINY, "num_heads": 5})
     with pytest.raises(ValueError, match="num_classes"):
         roberta_base(num_classes=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
+        model.example_inputs(batch_size=0)
+    with pytest.raises(ValueError, match="length must be at most 18"):
+        model.example_inputs(length=19)
+    ids, mask = model.example_inputs(batch_size=3, length=18)
+    assert ids.shape == mask.shape == (3, 18) and model(ids, mask).shape == (3, 18, TINY["hidden_size"])
 
 
 def test_export_with_dynamic_batch_and_sequence_length(tmp_path):

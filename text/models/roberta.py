@@ -223,6 +223,12 @@ class RobertaEncoder(nn.Module):
         """A small random batch for compile / export / ONNX checks (:mod:`triptych.deploy`'s
         convention): ``(input_ids (B, length) between <s> and </s>, attention_mask (B, length))``,
         the second sequence padded after half its length."""
+        for option, value in (("batch_size", batch_size), ("length", length)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{option} must be a positive int, got {value!r}")
+        if length > self.max_length:
+            raise ValueError(f"length must be at most {self.max_length} (the position table's "
+                             f"size), got {length}")
         ids = torch.randint(3, self.embeddings.word_embeddings.num_embeddings,
                             (batch_size, length), generator=generator)
         ids[:, 0], ids[:, -1] = 0, 2
