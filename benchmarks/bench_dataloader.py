@@ -5,6 +5,8 @@ Each sample: read the file -> decode -> RandomResizedCrop(224) -> RandomHorizont
 ToDtype(float32, scale=True) -> Normalize; the loader stacks batches. Ours: ``Compose([DecodeImage(),
 ...])`` on the file's bytes (fused: crop-aware libjpeg-turbo decode + one kernel pass). Anchor
 (in /work/anchor): torchvision v2, ``read_file`` + ``decode_jpeg`` + the same v2 transforms.
+Each epoch reseeds torch's generator, from which the loader seeds its workers; ours and
+torchvision draw crops and flips alike from a seed, so both sides do the same work.
 The loader's defaults otherwise: workers are forked for each epoch (that start-up is timed, on both
 sides) and use one intra-op thread each.
 Images: ``../shared/data/images`` (img*.jpg and large*.jpg together, each set repeated so an
@@ -78,12 +80,15 @@ class TorchvisionFiles:
 
 def _loader(dataset_class, pattern: str):
     def make():
+        import torch
         from torch.utils.data import DataLoader
 
         loader = DataLoader(dataset_class(_paths(pattern)), batch_size=32, num_workers=WORKERS,
                             worker_init_fn=_one_thread)
 
         def epoch():
+            # The workers' seeds come from this generator: both sides crop and flip alike.
+            torch.manual_seed(0)
             for _ in loader:
                 pass
 

@@ -5,6 +5,12 @@ Ours: ``Compose([DecodeImage(), RandomResizedCrop(224), RandomHorizontalFlip(), 
 Normalize(...)])`` — Compose picks the reduced-scale decode and the fused kernel by itself.
 Anchors (in /work/anchor): torchvision 0.24 v2 (decode_jpeg + the same v2 transforms on
 tensors) and albumentations (OpenCV decode + the same ops). Images: ../shared/data/images.
+
+Every timed call reseeds torch's global generator first, and ours and torchvision draw their
+crops and flips from it in the same order (same numbers: ``draw_region`` follows torchvision's
+draws), so both sides crop and flip the same 64 / 8 images the same way in every call, and the
+best call of each is the same work. albumentations draws from its own generator, reseeded per
+call too (its crops differ from ours, but each of its calls is the same work).
 """
 
 from __future__ import annotations
@@ -34,14 +40,19 @@ def _ours(pattern: str, fused: bool = True):
         pipeline = T.Compose(
             [
                 T.DecodeImage(),
-                T.RandomResizedCrop(224, generator=torch.Generator().manual_seed(0)),
-                T.RandomHorizontalFlip(generator=torch.Generator().manual_seed(1)),
+                T.RandomResizedCrop(224),
+                T.RandomHorizontalFlip(),
                 T.ToDtype(torch.float32, scale=True),
                 T.Normalize(MEAN, STD),
             ],
             fuse=fused,
         )
-        return lambda: [pipeline(b) for b in data]
+
+        def run():
+            torch.default_generator.manual_seed(0)  # torch.manual_seed also seeds GPU back-ends: slow
+            return [pipeline(b) for b in data]
+
+        return run
 
     return make
 
@@ -52,7 +63,6 @@ def _torchvision(pattern: str):
         from torchvision.io import decode_jpeg
         from torchvision.transforms import v2
 
-        torch.manual_seed(0)
         data = [torch.frombuffer(bytearray(b), dtype=torch.uint8) for b in _files(pattern)]
         pipeline = v2.Compose(
             [
@@ -62,7 +72,12 @@ def _torchvision(pattern: str):
                 v2.Normalize(MEAN, STD),
             ]
         )
-        return lambda: [pipeline(decode_jpeg(b)) for b in data]
+
+        def run():
+            torch.default_generator.manual_seed(0)  # torch.manual_seed also seeds GPU back-ends: slow
+            return [pipeline(decode_jpeg(b)) for b in data]
+
+        return run
 
     return make
 
@@ -79,6 +94,7 @@ def _albumentations(pattern: str):
         pipeline = A.Compose([A.RandomResizedCrop(size=(224, 224)), A.HorizontalFlip(), A.Normalize(mean=MEAN, std=STD)])
 
         def run():
+            pipeline.set_random_seed(0)
             out = []
             for b in data:
                 rgb = cv2.cvtColor(cv2.imdecode(b, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)

@@ -138,6 +138,22 @@ def test_decoding_fused_pipeline_matches_plain_chain_without_reduced_scale(seede
         assert levels(a, b, True) <= 1.0
 
 
+@pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
+def test_a_lone_encoded_sample_the_kernel_cannot_take_runs_the_plain_chain(seeded_generator, kind):
+    # A bare bytes-like sample takes the short path; where that path declines (uint8 bicubic,
+    # a centre crop that pads) the plain chain runs once, with the same random draws.
+    data = kind(_jpeg(seeded_generator, 40, 52))
+    for geometry in (GEOMETRIES["RandomResizedCrop-bicubic"], lambda g: T.CenterCrop(60)):
+        fused, plain = pipelines(geometry, seed=13, decode=True)
+        for _ in range(3):
+            a, b = fused(data), plain(data)
+            assert type(a) is Image and torch.equal(a, b)
+    fused, plain = pipelines(GEOMETRIES["RandomResizedCrop"], seed=13, decode=True)
+    for _ in range(3):
+        a, b = fused(data), plain(data)
+        assert type(a) is Image and a.shape == b.shape == (3, 24, 24) and levels(a, b, True) <= 1.0
+
+
 def test_decoding_fused_pipeline_at_reduced_scale_stays_close(seeded_generator, monkeypatch):
     from triptych.vision import io as vio
 

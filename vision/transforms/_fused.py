@@ -99,6 +99,10 @@ _KERNEL_DTYPES = (torch.uint8, torch.float32, torch.float64)
 _DECODED = Image(torch.zeros(1, 1, 1, dtype=torch.uint8))
 
 
+# The kernel's per-image flip flag, as the one-element bool tensors it takes (read only).
+_FLIPS = {False: torch.tensor([False]), True: torch.tensor([True])}
+
+
 def _antialias(value: bool | None) -> bool:
     return True if value is None else bool(value)
 
@@ -122,26 +126,41 @@ class FusedCropResizeNormalize(nn.Module):
         # Resolved once: the plan is fixed when Compose builds it.
         self.mode = U._mode(getattr(self.geometry, "interpolation", "bilinear"))
         self.antialias = _antialias(getattr(self.geometry, "antialias", True))
+        self._affine: dict[int, tuple[list[float], list[float]]] = {}  # per channel count
+        # The same three as a plain tuple: reading a submodule attribute goes through
+        # nn.Module.__getattr__, a cost paid several times per image on the hot path.
+        self._steps = (self.decode, self.geometry, self.flip)
 
     # -- the plan for one image --------------------------------------------------------------
 
     def _box_and_size(self, height: int, width: int) -> tuple[list[int], list[int]] | None:
         """Crop box (top, left, h, w) in the image and output (h, w); None: not coverable."""
-        (top, left, box_h, box_w), size = self.geometry.crop_and_size(height, width)
+        (top, left, box_h, box_w), size = self._steps[1].crop_and_size(height, width)
         if top < 0 or left < 0 or top + box_h > height or left + box_w > width:
             return None  # CenterCrop pads: leave it to the plain chain
         return [top, left, box_h, box_w], list(size)
 
     def _draw_flip(self) -> bool:
-        return self.flip is not None and self.flip.draw_apply()
+        flip = self._steps[2]
+        return flip is not None and flip.draw_apply()
+
+    def _channel_affine(self, channels: int) -> tuple[list[float], list[float]]:
+        """mean and std per channel, checked once per channel count as the public op checks them."""
+        affine = self._affine.get(channels)
+        if affine is None:
+            mean = vops._per_channel(self.mean if self.mean is not None else 0.0, channels, "mean")
+            std = vops._per_channel(self.std if self.std is not None else 1.0, channels, "std")
+            if any(s == 0 for s in std):
+                raise ValueError(f"std must be non-zero, got {std}")
+            affine = self._affine[channels] = (mean, std)
+        return affine
 
     def _run_kernel(self, image: torch.Tensor, box: list[int], size: list[int], flip: bool) -> torch.Tensor:
-        channels = image.shape[-3]
-        return vops.resized_crop_flip_normalize(
-            image, box, flip, size, interpolation=self.mode, antialias=self.antialias,
-            mean=self.mean if self.mean is not None else [0.0] * channels,
-            std=self.std if self.std is not None else [1.0] * channels,
-        )
+        # The op itself, not the public wrapper: the arguments were built here (one image of a
+        # kernel dtype, a box inside it, checked mean/std), and the op checks them again in C++.
+        mean, std = self._channel_affine(image.shape[-3])
+        return vops.rcfn_op(image, torch.tensor([box]), _FLIPS[flip], size, self.mode, self.antialias,
+                            mean, std, False)
 
     def _saturates(self) -> bool:
         """Bicubic overshoots: the plain chain clamps its uint8 resize to [0, 255], the kernel
@@ -163,15 +182,16 @@ class FusedCropResizeNormalize(nn.Module):
     def _from_encoded(self, data: Any) -> torch.Tensor | None:
         if self._saturates():
             return None
-        if self.decode.apply_exif_orientation:  # the crop is drawn on the rotated image
-            return self._from_tensor(self.decode.decode(data))
+        decode = self._steps[0]
+        if decode.apply_exif_orientation:  # the crop is drawn on the rotated image
+            return self._from_tensor(decode.decode(data))
         from ..io import EncodedImage
 
         encoded = EncodedImage(data)
         if encoded.format not in ("JPEG", "MPO"):
             # Nothing to gain from the header alone, and the pixels' dtype (uint16 PNG, int32
             # TIFF with mode="UNCHANGED") decides whether the kernel can take them.
-            return self._from_tensor(encoded.decode(mode=self.decode.mode, share_rgb=True))
+            return self._from_tensor(encoded.decode(mode=decode.mode, share_rgb=True))
         height, width = encoded.size
         planned = self._box_and_size(height, width)
         if planned is None:
@@ -180,8 +200,7 @@ class FusedCropResizeNormalize(nn.Module):
         flip = self._draw_flip()
         # Decodes only what the crop needs: a reduced DCT scale when the crop shrinks enough,
         # and (with the compiled decoder) only the rows and columns it touches.
-        image, box = encoded.decode_crop(box, size, mode=self.decode.mode,
-                                         reduced_scale=self.decode.reduced_scale)
+        image, box = encoded.decode_crop(box, size, mode=decode.mode, reduced_scale=decode.reduced_scale)
         return self._run_kernel(image, box, size, flip)
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -207,6 +226,11 @@ class FusedCropResizeNormalize(nn.Module):
         return sample
 
     def forward(self, *inputs: Any) -> Any:
+        if len(inputs) == 1 and self._steps[0] is not None and type(inputs[0]) in _ENCODED:
+            # The common sample: one encoded image alone (what the general path below decides
+            # for it too, without flattening).
+            out = self._from_encoded(inputs[0])
+            return Image._wrap(out) if out is not None else self._run_original(inputs[0])
         sample = inputs if len(inputs) > 1 else inputs[0]
         leaves, spec = pytree.tree_flatten(sample)
         index = self._fast_path_leaf(leaves)
