@@ -342,12 +342,15 @@ inline void pair_weights(const AxisTable<float>& tx, std::vector<float>& out) {
 // * scale[c] + bias[c] for c < channels (3 or 4). Two pixels share each 8-lane multiply-add
 // (weights from pair_weights), and each block of 8 pixels is transposed in registers and
 // stored one contiguous vector per plane, so the interleaved output row is never written.
-// The last out_w % 8 pixels take one 4-lane vector each.
-template <int K>
+// The last out_w % 8 pixels take one 4-lane vector each. The pixel stride L (3 or 4) and the
+// tap count K (0: run time) are compile-time constants, so every load is a base register plus
+// a constant offset.
+template <int L, int K>
 TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) void horizontal_planar_affine_avx2_fixed(
-    const float* __restrict__ in, int64_t lanes, int64_t channels, const int64_t* __restrict__ start,
+    const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
     const float* __restrict__ w, const float* __restrict__ wpairs, int64_t taps, int64_t out_w,
     float* __restrict__ dst, int64_t sc, const float* __restrict__ scale, const float* __restrict__ bias) {
+  constexpr int64_t lanes = L;
   const int64_t k = K > 0 ? K : taps;
   __m256 a[4], b[4];
   for (int64_t c = 0; c < 4; ++c) {
@@ -381,12 +384,26 @@ TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) void horizontal_planar_a
   }
 }
 
+template <int L>
+struct PlanarAffineLanes {  // horizontal_planar_affine_avx2_fixed<L, K> as FN<K> for TRIPTYCH_DISPATCH_TAPS
+  template <int K>
+  TRIPTYCH_AVX2_FMA static inline __attribute__((always_inline)) void run(
+      const float* in, int64_t channels, const int64_t* start, const float* w, const float* wpairs, int64_t taps,
+      int64_t out_w, float* dst, int64_t sc, const float* scale, const float* bias) {
+    horizontal_planar_affine_avx2_fixed<L, K>(in, channels, start, w, wpairs, taps, out_w, dst, sc, scale, bias);
+  }
+};
+
 TRIPTYCH_AVX2_FMA void horizontal_planar_affine_avx2(
     const float* __restrict__ in, int64_t lanes, int64_t channels, const int64_t* __restrict__ start,
     const float* __restrict__ w, const float* __restrict__ wpairs, int64_t taps, int64_t out_w,
     float* __restrict__ dst, int64_t sc, const float* __restrict__ scale, const float* __restrict__ bias) {
-  TRIPTYCH_DISPATCH_TAPS(taps, horizontal_planar_affine_avx2_fixed, in, lanes, channels, start, w, wpairs, taps,
-                         out_w, dst, sc, scale, bias)
+  if (lanes == 3) {
+    TRIPTYCH_DISPATCH_TAPS(taps, PlanarAffineLanes<3>::template run, in, channels, start, w, wpairs, taps, out_w,
+                           dst, sc, scale, bias)
+  }
+  TRIPTYCH_DISPATCH_TAPS(taps, PlanarAffineLanes<4>::template run, in, channels, start, w, wpairs, taps, out_w, dst,
+                         sc, scale, bias)
 }
 
 // TRIPTYCH_CPU_BASELINE=1 in the environment (read once) makes the kernels take the portable
@@ -584,6 +601,13 @@ void resample_rows(
     }
 #endif
     for (int64_t y = y0; y < y1; ++y) {
+      if (y + 1 < y1) {  // the source rows the next output row adds to the window: on their way to cache
+        const int64_t r0 = std::max(ty.start[y] + ty.taps, ty.start[y + 1]), r1 = ty.start[y + 1] + ty.taps;
+        for (int64_t r = r0; r < r1; ++r) {
+          const char* p = reinterpret_cast<const char*>(img.data + r * img.row_stride);
+          for (int64_t b = 0; b < read_len * static_cast<int64_t>(sizeof(in_t)); b += 64) __builtin_prefetch(p + b);
+        }
+      }
       vertical_row<in_t, acc_t>(img.data + ty.start[y] * img.row_stride, img.row_stride,
                                 ty.weights.data() + y * ty.taps, ty.taps, read_len, s.in_row.data());
       if (tx.identity) {
