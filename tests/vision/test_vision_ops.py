@@ -219,13 +219,28 @@ def test_resize_uint8_plans_of_one_geometry_are_not_mixed_up(seeded_generator):
         assert torch.equal(got, first[name, interpolation, antialias])
 
 
+def results_of_both_loops(tmp_path, code):
+    """Runs ``code`` (argv: output path, seed; it saves a list of tensors) with the AVX2 loops
+    and with the portable ones (TRIPTYCH_CPU_BASELINE=1) on one fresh seed: (avx2, portable, seed)."""
+    import os
+    import subprocess
+    import sys
+
+    seed = str(int(torch.randint(0, 2**31 - 1, ()).item()))
+    results = {}
+    for baseline in ("0", "1"):
+        path = tmp_path / f"out{baseline}.pt"
+        env = {**os.environ, "TRIPTYCH_CPU_BASELINE": baseline}
+        subprocess.run([sys.executable, "-c", code, str(path), seed], check=True, env=env)
+        results[baseline] = torch.load(path)
+    assert len(results["0"]) == len(results["1"]) > 0
+    return results["0"], results["1"], seed
+
+
 @pytest.mark.skipif(not COMPILED, reason="needs the compiled extension")
 def test_uint8_portable_loops_equal_avx2_loops(tmp_path):
     # TRIPTYCH_CPU_BASELINE=1 makes the kernels take the portable loops; the fixed-point
     # uint8 passes do the same integer arithmetic either way, so the bytes must be equal.
-    import subprocess
-    import sys
-
     code = """
 import sys, torch
 from triptych.vision.ops import resize, resized_crop
@@ -241,15 +256,8 @@ for c, h, w, oh, ow in [(3, 61, 47, 23, 31), (1, 90, 70, 13, 41), (4, 20, 25, 57
         out.append(resized_crop(view, torch.tensor([2, 3, h - 5, w - 4]), (oh, ow), interpolation="bicubic"))
 torch.save(out, sys.argv[1])
 """
-    seed = str(int(torch.randint(0, 2**31 - 1, ()).item()))
-    results = {}
-    for baseline in ("0", "1"):
-        path = tmp_path / f"out{baseline}.pt"
-        env = {**__import__("os").environ, "TRIPTYCH_CPU_BASELINE": baseline}
-        subprocess.run([sys.executable, "-c", code, str(path), seed], check=True, env=env)
-        results[baseline] = torch.load(path)
-    assert len(results["0"]) == len(results["1"])
-    for i, (a, b) in enumerate(zip(results["0"], results["1"])):
+    avx2, portable, seed = results_of_both_loops(tmp_path, code)
+    for i, (a, b) in enumerate(zip(avx2, portable)):
         assert torch.equal(a, b), f"case {i} (seed {seed}): {(a.int() - b.int()).abs().max()} levels apart"
 
 
@@ -428,9 +436,6 @@ def test_rcfn_cached_filter_tables_are_not_mixed_up(seeded_generator):
 def test_rcfn_portable_loops_match_avx2_loops(tmp_path):
     # TRIPTYCH_CPU_BASELINE=1 makes the kernels take the portable loops (no fused planar
     # store, no FMA): the same values up to float rounding.
-    import subprocess
-    import sys
-
     code = """
 import sys, torch
 from triptych.vision.ops import resized_crop_flip_normalize as rcfn
@@ -447,15 +452,8 @@ for c, h, w, oh, ow in [(3, 61, 47, 23, 31), (4, 20, 25, 57, 33), (3, 90, 150, 4
                                     mean=[0.5] * c, std=[0.25] * c))
 torch.save(out, sys.argv[1])
 """
-    seed = str(int(torch.randint(0, 2**31 - 1, ()).item()))
-    results = {}
-    for baseline in ("0", "1"):
-        path = tmp_path / f"out{baseline}.pt"
-        env = {**__import__("os").environ, "TRIPTYCH_CPU_BASELINE": baseline}
-        subprocess.run([sys.executable, "-c", code, str(path), seed], check=True, env=env)
-        results[baseline] = torch.load(path)
-    assert len(results["0"]) == len(results["1"]) > 0
-    for i, (a, b) in enumerate(zip(results["0"], results["1"])):
+    avx2, portable, seed = results_of_both_loops(tmp_path, code)
+    for i, (a, b) in enumerate(zip(avx2, portable)):
         # float32 inputs up to 255 with std 0.25: values up to ~1000, so a relative bound.
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=lambda m, i=i: f"case {i} (seed {seed}): {m}")
 
