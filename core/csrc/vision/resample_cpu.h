@@ -120,9 +120,11 @@ std::shared_ptr<const Value> recently_made(const Key& key, Make&& make) {
   return value;
 }
 
-// make_axis_table, remembered per thread for the last 128 axes: random crops (resized_crop,
-// resized_crop_flip_normalize) get a new extent per image, but from a few hundred values, and
-// computing the windows cost ~7 % of a 224x224 crop-resize-normalize.
+// make_axis_table, remembered per thread for the last 128 axes (~5 KB each for 224 outputs):
+// building the two tables of a crop costs ~9 us, ~12 % of a one-thread 224x224
+// resized_crop_flip_normalize. Repeated geometries (a fixed set of crops, same-sized images)
+// always hit; RandomResizedCrop's fresh crops draw extents from a few hundred values, and hit
+// ~15 % of the time (15 epochs of 72 ImageNet-size images, with flips).
 template <typename acc_t>
 std::shared_ptr<const AxisTable<acc_t>> cached_axis_table(const Axis& axis, bool reverse = false) {
   const std::array<int64_t, 5> key = {axis.in_size, axis.out_size, axis.interp, axis.antialias, reverse};
