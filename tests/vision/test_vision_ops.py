@@ -219,13 +219,28 @@ def test_resize_uint8_plans_of_one_geometry_are_not_mixed_up(seeded_generator):
         assert torch.equal(got, first[name, interpolation, antialias])
 
 
+def results_of_both_loops(tmp_path, code):
+    """Runs ``code`` (argv: output path, seed; it saves a list of tensors) with the AVX2 loops
+    and with the portable ones (TRIPTYCH_CPU_BASELINE=1) on one fresh seed: (avx2, portable, seed)."""
+    import os
+    import subprocess
+    import sys
+
+    seed = str(int(torch.randint(0, 2**31 - 1, ()).item()))
+    results = {}
+    for baseline in ("0", "1"):
+        path = tmp_path / f"out{baseline}.pt"
+        env = {**os.environ, "TRIPTYCH_CPU_BASELINE": baseline}
+        subprocess.run([sys.executable, "-c", code, str(path), seed], check=True, env=env)
+        results[baseline] = torch.load(path)
+    assert len(results["0"]) == len(results["1"]) > 0
+    return results["0"], results["1"], seed
+
+
 @pytest.mark.skipif(not COMPILED, reason="needs the compiled extension")
 def test_uint8_portable_loops_equal_avx2_loops(tmp_path):
     # TRIPTYCH_CPU_BASELINE=1 makes the kernels take the portable loops; the fixed-point
     # uint8 passes do the same integer arithmetic either way, so the bytes must be equal.
-    import subprocess
-    import sys
-
     code = """
 import sys, torch
 from triptych.vision.ops import resize, resized_crop
@@ -241,15 +256,8 @@ for c, h, w, oh, ow in [(3, 61, 47, 23, 31), (1, 90, 70, 13, 41), (4, 20, 25, 57
         out.append(resized_crop(view, torch.tensor([2, 3, h - 5, w - 4]), (oh, ow), interpolation="bicubic"))
 torch.save(out, sys.argv[1])
 """
-    seed = str(int(torch.randint(0, 2**31 - 1, ()).item()))
-    results = {}
-    for baseline in ("0", "1"):
-        path = tmp_path / f"out{baseline}.pt"
-        env = {**__import__("os").environ, "TRIPTYCH_CPU_BASELINE": baseline}
-        subprocess.run([sys.executable, "-c", code, str(path), seed], check=True, env=env)
-        results[baseline] = torch.load(path)
-    assert len(results["0"]) == len(results["1"])
-    for i, (a, b) in enumerate(zip(results["0"], results["1"])):
+    avx2, portable, seed = results_of_both_loops(tmp_path, code)
+    for i, (a, b) in enumerate(zip(avx2, portable)):
         assert torch.equal(a, b), f"case {i} (seed {seed}): {(a.int() - b.int()).abs().max()} levels apart"
 
 
@@ -379,6 +387,75 @@ def test_rcfn_hwc_in_channels_last_out(seeded_generator):
     assert got.is_contiguous(memory_format=torch.channels_last)
     want = rcfn_oracle(hwc.permute(0, 3, 1, 2), boxes, flips, (16, 16), "bilinear", True, [0.5] * 3, [0.5] * 3, True)
     torch.testing.assert_close(got, want, atol=5e-5, rtol=5e-5)
+
+
+@pytest.mark.parametrize("size", [(224, 223), (1, 5), (7, 1), (9, 17), (30, 8)])
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+def test_rcfn_interleaved_to_planar_matches_reference_on_any_width(seeded_generator, size, dtype):
+    # HWC / RGBX sources to a CHW float output take a fused horizontal pass + per-plane store
+    # (AVX2) over blocks of 8 columns, then a tail; the other pass order stores the rows with a
+    # vectorised transpose. Widths below, at and above multiples of 8, down- and upscaled crops.
+    gen = seeded_generator
+    for c in (3, 4):
+        x = random_image(gen, dtype, (c, 300, 290))
+        mean = torch.rand(c, generator=gen).tolist()
+        std = (torch.rand(c, generator=gen) + 0.1).tolist()
+        for name, view in layouts(x):
+            if name not in ("channels_last", "hwc_crop", "rgbx_view"):
+                continue
+            for box in ([3, 5, 260, 270], [0, 0, 300, 290], [10, 20, 6, 9], [7, 1, 280, 11]):
+                for flip in (False, True):
+                    got = resized_crop_flip_normalize(view, box, flip, size, mean=mean, std=std)
+                    want = rcfn_oracle(view, torch.tensor(box), torch.tensor(flip), size, "bilinear", True, mean,
+                                       std, False)
+                    msg = f"{name} c={c} box={box} flip={flip} -> {size}"
+                    torch.testing.assert_close(got, want, atol=5e-5, rtol=5e-5, msg=lambda m, s=msg: f"{s}: {m}")
+
+
+def test_rcfn_cached_filter_tables_are_not_mixed_up(seeded_generator):
+    # The filter tables are remembered per thread (the last 128) by extent, output size,
+    # interpolation, antialias and flip: interleaved calls sharing some of these each get their
+    # own, also once more than 128 were made (evicted ones are rebuilt).
+    gen = seeded_generator
+    x = random_image(gen, torch.uint8, (3, 40, 50)).permute(1, 2, 0).contiguous().permute(2, 0, 1)
+    mean, std = [0.4, 0.5, 0.6], [0.2, 0.3, 0.25]
+    calls = [([40 - w // 2, 50 - w, w // 2, w], flip, interpolation, antialias, size)
+             for w in range(4, 50, 3) for flip in (False, True) for interpolation in INTERPOLATIONS
+             for antialias in (True, False) for size in ((17, 23), (23, 17))]
+    order = torch.randperm(len(calls), generator=gen).tolist()
+    for i in order + order[::-1]:  # misses, then hits of the most recent ones, then misses again
+        box, flip, interpolation, antialias, size = calls[i]
+        got = resized_crop_flip_normalize(x, box, flip, size, interpolation=interpolation, antialias=antialias,
+                                          mean=mean, std=std)
+        want = rcfn_oracle(x, torch.tensor(box), torch.tensor(flip), size, interpolation, antialias, mean, std,
+                           False)
+        torch.testing.assert_close(got, want, atol=5e-5, rtol=5e-5, msg=lambda m, c=calls[i]: f"{c}: {m}")
+
+
+@pytest.mark.skipif(not COMPILED, reason="needs the compiled extension")
+def test_rcfn_portable_loops_match_avx2_loops(tmp_path):
+    # TRIPTYCH_CPU_BASELINE=1 makes the kernels take the portable loops (no fused planar
+    # store, no FMA): the same values up to float rounding.
+    code = """
+import sys, torch
+from triptych.vision.ops import resized_crop_flip_normalize as rcfn
+g = torch.Generator().manual_seed(int(sys.argv[2]))
+out = []
+for c, h, w, oh, ow in [(3, 61, 47, 23, 31), (4, 20, 25, 57, 33), (3, 90, 150, 40, 9), (3, 300, 280, 224, 223)]:
+    for dtype in (torch.uint8, torch.float32):
+        x = torch.randint(0, 256, (c, h, w), generator=g).to(dtype)
+        hwc = x.permute(1, 2, 0).contiguous().permute(2, 0, 1)
+        for view in (x, hwc):
+            for flip in (False, True):
+                for mode in ("bilinear", "bicubic"):
+                    out.append(rcfn(view, [2, 3, h - 5, w - 4], flip, (oh, ow), interpolation=mode,
+                                    mean=[0.5] * c, std=[0.25] * c))
+torch.save(out, sys.argv[1])
+"""
+    avx2, portable, seed = results_of_both_loops(tmp_path, code)
+    for i, (a, b) in enumerate(zip(avx2, portable)):
+        # float32 inputs up to 255 with std 0.25: values up to ~1000, so a relative bound.
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=lambda m, i=i: f"case {i} (seed {seed}): {m}")
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,11 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -86,6 +89,46 @@ AxisTable<acc_t> make_axis_table(const Axis& axis, bool reverse = false) {
   }
   t.identity = identity;
   return t;
+}
+
+// make() for `key`, remembered per thread for the last `Kept` keys used (least recently used
+// evicted): one memo per Value/Kept/Key/Make combination, so per call site. The value is
+// shared so that a caller may keep it past its eviction.
+template <typename Value, size_t Kept, typename Key, typename Make>
+std::shared_ptr<const Value> recently_made(const Key& key, Make&& make) {
+  struct Entry {
+    Key key;
+    std::shared_ptr<const Value> value;
+    uint64_t used;
+  };
+  thread_local std::vector<Entry> entries;
+  thread_local uint64_t clock = 0;
+  ++clock;
+  for (Entry& e : entries) {
+    if (e.key == key) {
+      e.used = clock;
+      return e.value;
+    }
+  }
+  std::shared_ptr<const Value> value = std::make_shared<const Value>(make());
+  if (entries.size() < Kept) {
+    entries.push_back(Entry{key, value, clock});
+  } else {
+    *std::min_element(entries.begin(), entries.end(),
+                      [](const Entry& a, const Entry& b) { return a.used < b.used; }) = Entry{key, value, clock};
+  }
+  return value;
+}
+
+// make_axis_table, remembered per thread for the last 128 axes (~5 KB each for 224 outputs):
+// building the two tables of a crop costs ~9 us, ~12 % of a one-thread 224x224
+// resized_crop_flip_normalize. Repeated geometries (a fixed set of crops, same-sized images)
+// always hit; RandomResizedCrop's fresh crops draw extents from a few hundred values, and hit
+// ~15 % of the time (15 epochs of 72 ImageNet-size images, with flips).
+template <typename acc_t>
+std::shared_ptr<const AxisTable<acc_t>> cached_axis_table(const Axis& axis, bool reverse = false) {
+  const std::array<int64_t, 5> key = {axis.in_size, axis.out_size, axis.interp, axis.antialias, reverse};
+  return recently_made<AxisTable<acc_t>, 128>(key, [&] { return make_axis_table<acc_t>(axis, reverse); });
 }
 
 template <typename T>
@@ -256,6 +299,115 @@ TRIPTYCH_AVX2_FMA void horizontal_row_c34_avx2(
   TRIPTYCH_DISPATCH_TAPS(taps, horizontal_c34_avx2_fixed, in, channels, start, w, taps, out_w, out)
 }
 
+// Two 4-lane pixels as one 8-lane vector (`lo` in the low half).
+TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) __m256 load_pixel_pair(const float* lo, const float* hi) {
+  return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(lo)), _mm_loadu_ps(hi), 1);
+}
+
+// Pixels x .. x + 7 given as p[q] = (pixel x + q | pixel x + 4 + q), q < 4, 4 lanes each ->
+// channel c (< channels) of the 8 pixels * a[c] + b[c] into dst + c * sc, contiguously.
+TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) void store_planes8(
+    __m256 p0, __m256 p1, __m256 p2, __m256 p3, int64_t channels, float* dst, int64_t sc, const __m256* a,
+    const __m256* b) {
+  const __m256 t0 = _mm256_unpacklo_ps(p0, p1), t1 = _mm256_unpackhi_ps(p0, p1);  // c0 c0 c1 c1 | c2 c2 c3 c3
+  const __m256 t2 = _mm256_unpacklo_ps(p2, p3), t3 = _mm256_unpackhi_ps(p2, p3);
+  _mm256_storeu_ps(dst, _mm256_fmadd_ps(_mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), a[0], b[0]));
+  _mm256_storeu_ps(dst + sc, _mm256_fmadd_ps(_mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2)), a[1], b[1]));
+  _mm256_storeu_ps(dst + 2 * sc, _mm256_fmadd_ps(_mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), a[2], b[2]));
+  if (channels == 4) {
+    _mm256_storeu_ps(dst + 3 * sc, _mm256_fmadd_ps(_mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2)), a[3], b[3]));
+  }
+}
+
+// The weights of horizontal_planar_affine_avx2 for the full blocks of 8 output pixels: for
+// block b, tap j and q < 4, 8 values: the weight of pixel 8b + q four times, then that of
+// pixel 8b + 4 + q four times, so one load multiplies a pair of pixels (load_pixel_pair).
+inline void pair_weights(const AxisTable<float>& tx, std::vector<float>& out) {
+  const int64_t taps = tx.taps, blocks = tx.out_size / 8;
+  out.resize(blocks * taps * 32);
+  float* o = out.data();
+  for (int64_t b = 0; b < blocks; ++b) {
+    for (int64_t j = 0; j < taps; ++j) {
+      for (int64_t q = 0; q < 4; ++q, o += 8) {
+        const float lo = tx.weights[(8 * b + q) * taps + j], hi = tx.weights[(8 * b + 4 + q) * taps + j];
+        for (int i = 0; i < 4; ++i) {
+          o[i] = lo;
+          o[4 + i] = hi;
+        }
+      }
+    }
+  }
+}
+
+// The horizontal pass of 3/4-lane interleaved float pixels fused with an affine store into
+// channel planes (column stride 1): dst[c * sc + x] = (sum_j w[x, j] * in[start[x] + j][c])
+// * scale[c] + bias[c] for c < channels (3 or 4). Two pixels share each 8-lane multiply-add
+// (weights from pair_weights), and each block of 8 pixels is transposed in registers and
+// stored one contiguous vector per plane, so the interleaved output row is never written.
+// The last out_w % 8 pixels take one 4-lane vector each. The pixel stride L (3 or 4) and the
+// tap count K (0: run time) are compile-time constants, so every load is a base register plus
+// a constant offset.
+template <int L, int K>
+TRIPTYCH_AVX2_FMA inline __attribute__((always_inline)) void horizontal_planar_affine_avx2_fixed(
+    const float* __restrict__ in, int64_t channels, const int64_t* __restrict__ start,
+    const float* __restrict__ w, const float* __restrict__ wpairs, int64_t taps, int64_t out_w,
+    float* __restrict__ dst, int64_t sc, const float* __restrict__ scale, const float* __restrict__ bias) {
+  constexpr int64_t lanes = L;
+  const int64_t k = K > 0 ? K : taps;
+  __m256 a[4], b[4];
+  for (int64_t c = 0; c < 4; ++c) {
+    a[c] = _mm256_set1_ps(c < channels ? scale[c] : 0.f);
+    b[c] = _mm256_set1_ps(c < channels ? bias[c] : 0.f);
+  }
+  int64_t x = 0;
+  const float* wp = wpairs;
+  for (; x + 8 <= out_w; x += 8) {
+    const float* s[8];
+    for (int q = 0; q < 8; ++q) s[q] = in + start[x + q] * lanes;
+    __m256 acc[4];
+    for (int q = 0; q < 4; ++q) acc[q] = _mm256_mul_ps(_mm256_loadu_ps(wp + 8 * q), load_pixel_pair(s[q], s[q + 4]));
+    wp += 32;
+    for (int64_t j = 1; j < k; ++j, wp += 32) {
+      for (int q = 0; q < 4; ++q) {
+        acc[q] = _mm256_fmadd_ps(_mm256_loadu_ps(wp + 8 * q),
+                                 load_pixel_pair(s[q] + j * lanes, s[q + 4] + j * lanes), acc[q]);
+      }
+    }
+    store_planes8(acc[0], acc[1], acc[2], acc[3], channels, dst + x, sc, a, b);
+  }
+  for (; x < out_w; ++x) {
+    const float* s = in + start[x] * lanes;
+    const float* wx = w + x * k;
+    __m128 acc = _mm_mul_ps(_mm_broadcast_ss(wx), _mm_loadu_ps(s));
+    for (int64_t j = 1; j < k; ++j) acc = _mm_fmadd_ps(_mm_broadcast_ss(wx + j), _mm_loadu_ps(s + j * lanes), acc);
+    float v[4];
+    _mm_storeu_ps(v, acc);
+    for (int64_t c = 0; c < channels; ++c) dst[c * sc + x] = std::fma(v[c], scale[c], bias[c]);
+  }
+}
+
+template <int L>
+struct PlanarAffineLanes {  // horizontal_planar_affine_avx2_fixed<L, K> as FN<K> for TRIPTYCH_DISPATCH_TAPS
+  template <int K>
+  TRIPTYCH_AVX2_FMA static inline __attribute__((always_inline)) void run(
+      const float* in, int64_t channels, const int64_t* start, const float* w, const float* wpairs, int64_t taps,
+      int64_t out_w, float* dst, int64_t sc, const float* scale, const float* bias) {
+    horizontal_planar_affine_avx2_fixed<L, K>(in, channels, start, w, wpairs, taps, out_w, dst, sc, scale, bias);
+  }
+};
+
+TRIPTYCH_AVX2_FMA void horizontal_planar_affine_avx2(
+    const float* __restrict__ in, int64_t lanes, int64_t channels, const int64_t* __restrict__ start,
+    const float* __restrict__ w, const float* __restrict__ wpairs, int64_t taps, int64_t out_w,
+    float* __restrict__ dst, int64_t sc, const float* __restrict__ scale, const float* __restrict__ bias) {
+  if (lanes == 3) {
+    TRIPTYCH_DISPATCH_TAPS(taps, PlanarAffineLanes<3>::template run, in, channels, start, w, wpairs, taps, out_w,
+                           dst, sc, scale, bias)
+  }
+  TRIPTYCH_DISPATCH_TAPS(taps, PlanarAffineLanes<4>::template run, in, channels, start, w, wpairs, taps, out_w, dst,
+                         sc, scale, bias)
+}
+
 // TRIPTYCH_CPU_BASELINE=1 in the environment (read once) makes the kernels take the portable
 // loops on any CPU, so the tests can compare both versions on one machine.
 inline bool cpu_has_avx2() {
@@ -397,17 +549,45 @@ Order plan_order(const AxisTable<acc_t>& ty, const AxisTable<acc_t>& tx, int64_t
 // Per-thread buffers, sized for one image geometry.
 template <typename acc_t>
 struct Scratch {
-  std::vector<acc_t> in_row, out_row, band;
+  std::vector<acc_t> in_row, out_row, band, pair_weights;
   acc_t one = acc_t(1);
 };
+
+// An output the resampler may write directly, by-passing `store`: channel planes of one
+// image with column stride 1, output row y of channel c at base + y * row_stride +
+// c * plane_stride, each value times scale[c] plus bias[c] (base null: no such output).
+template <typename acc_t>
+struct PlanarAffine {
+  acc_t* base = nullptr;
+  int64_t row_stride = 0, plane_stride = 0;
+  const acc_t* scale = nullptr;
+  const acc_t* bias = nullptr;
+};
+
+// Whether resample_rows fuses the horizontal pass of these rows with the store to `planar`
+// (horizontal_planar_affine_avx2): float rows of 3/4-lane pixels on an AVX2 CPU.
+template <typename acc_t>
+inline bool fuses_planar_affine(const PlanarAffine<acc_t>* planar, int64_t channels, int64_t lanes) {
+#if defined(TRIPTYCH_AVX2_KERNELS)
+  if constexpr (std::is_same<acc_t, float>::value) {
+    return planar != nullptr && planar->base != nullptr && channels >= 3 && channels <= lanes && lanes <= 4 &&
+           cpu_has_avx2();
+  }
+#endif
+  (void)planar, (void)channels, (void)lanes;
+  return false;
+}
 
 // Computes output rows [y0, y1) of one image whose channels are interleaved (or single)
 // and hands each to store(y, row), row = tx.out_size pixels of img.lanes() values each
 // (the channels, then any padding value of an RGBX-style source, which the store skips).
+// Where fuses_planar_affine(planar, ...) holds, vertical-first rows that need a horizontal
+// pass are written to `planar` instead (the same values as `store` would write there, up
+// to float rounding).
 template <typename in_t, typename acc_t, typename Store>
 void resample_rows(
     const ImageView<in_t>& img, const AxisTable<acc_t>& ty, const AxisTable<acc_t>& tx, Order order,
-    int64_t y0, int64_t y1, Scratch<acc_t>& s, Store&& store) {
+    int64_t y0, int64_t y1, Scratch<acc_t>& s, Store&& store, const PlanarAffine<acc_t>* planar = nullptr) {
   const int64_t C = img.lanes();
   const int64_t in_len = img.cols * C, out_len = tx.out_size * C;
   // The padding value after a row's last pixel may lie past the tensor's storage: not read.
@@ -416,11 +596,33 @@ void resample_rows(
   s.out_row.resize(out_len + kRowPad);
   std::fill(s.in_row.begin() + read_len, s.in_row.end(), acc_t(0));
   if (order == Order::kVerticalFirst) {
+    const bool fused = !tx.identity && fuses_planar_affine(planar, img.channels, C);
+#if defined(TRIPTYCH_AVX2_KERNELS)
+    if constexpr (std::is_same<acc_t, float>::value) {
+      if (fused) pair_weights(tx, s.pair_weights);
+    }
+#endif
     for (int64_t y = y0; y < y1; ++y) {
+      if (y + 1 < y1) {  // the source rows the next output row adds to the window: on their way to cache
+        const int64_t r0 = std::max(ty.start[y] + ty.taps, ty.start[y + 1]), r1 = ty.start[y + 1] + ty.taps;
+        for (int64_t r = r0; r < r1; ++r) {
+          const char* p = reinterpret_cast<const char*>(img.data + r * img.row_stride);
+          for (int64_t b = 0; b < read_len * static_cast<int64_t>(sizeof(in_t)); b += 64) __builtin_prefetch(p + b);
+        }
+      }
       vertical_row<in_t, acc_t>(img.data + ty.start[y] * img.row_stride, img.row_stride,
                                 ty.weights.data() + y * ty.taps, ty.taps, read_len, s.in_row.data());
       if (tx.identity) {
         store(y, s.in_row.data());
+      } else if (fused) {
+#if defined(TRIPTYCH_AVX2_KERNELS)
+        if constexpr (std::is_same<acc_t, float>::value) {
+          horizontal_planar_affine_avx2(s.in_row.data(), C, img.channels, tx.start.data(), tx.weights.data(),
+                                        s.pair_weights.data(), tx.taps, tx.out_size,
+                                        planar->base + y * planar->row_stride, planar->plane_stride, planar->scale,
+                                        planar->bias);
+        }
+#endif
       } else {
         horizontal_row<acc_t>(s.in_row.data(), C, tx, s.out_row.data());
         store(y, s.out_row.data());
@@ -452,14 +654,23 @@ void resample_rows(
   }
 }
 
+// No planar_of for resample_images: every row goes through `store`.
+struct NoPlanarOutput {
+  template <typename acc_t>
+  void operator()(int64_t, PlanarAffine<acc_t>&) const {}
+};
+
 // Runs the resampler over every image in parallel, split into bands of output rows.
 // view_of(n) is image n's (cropped) source; tables_of(n, ty, tx) points ty/tx at its
 // tables; store(n, c0, channels, lanes, y, row) writes output row y of channels
 // c0 .. c0 + channels - 1 from `row` (pixels `lanes` values apart). Planar images are resampled one
 // channel plane at a time, so every row stays contiguous and nothing is interleaved.
-template <typename in_t, typename acc_t, typename ViewOf, typename TablesOf, typename Store>
+// planar_of(n, p) may describe image n's output as a PlanarAffine equivalent to `store`, for
+// resample_rows to write interleaved images' rows there directly.
+template <typename in_t, typename acc_t, typename ViewOf, typename TablesOf, typename Store,
+          typename PlanarOf = NoPlanarOutput>
 void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view_of, TablesOf&& tables_of,
-                     Store&& store) {
+                     Store&& store, PlanarOf&& planar_of = PlanarOf{}) {
   if (images == 0) return;
   const ImageView<in_t> first = view_of(0);
   const bool split = !first.interleaved() && first.channels > 1;
@@ -480,9 +691,11 @@ void resample_images(int64_t images, int64_t out_h, int64_t out_w, ViewOf&& view
       const AxisTable<acc_t>* tx = nullptr;
       tables_of(n, ty, tx);
       const Order order = plan_order(*ty, *tx, view.lanes());
-      resample_rows<in_t, acc_t>(view, *ty, *tx, order, y0, y1, scratch, [&](int64_t y, const acc_t* row) {
-        store(n, plane, view.channels, view.lanes(), y, row);
-      });
+      PlanarAffine<acc_t> planar;
+      if (!split) planar_of(n, planar);
+      resample_rows<in_t, acc_t>(
+          view, *ty, *tx, order, y0, y1, scratch,
+          [&](int64_t y, const acc_t* row) { store(n, plane, view.channels, view.lanes(), y, row); }, &planar);
       i += y1 - y0;
     }
   });
@@ -539,7 +752,7 @@ TRIPTYCH_MULTIVERSION void store_converted(
 // out = row * scale[c] + bias[c]. `pattern_scale`/`pattern_bias` repeat the channel
 // coefficients over a whole interleaved row, so the channels-last case is one flat loop.
 template <typename acc_t, typename out_t>
-TRIPTYCH_MULTIVERSION void store_affine(
+TRIPTYCH_MULTIVERSION void store_affine_portable(
     const acc_t* __restrict__ row, int64_t cols, int64_t channels, int64_t lanes, out_t* __restrict__ dst,
     int64_t sx, int64_t sc, const acc_t* __restrict__ scale, const acc_t* __restrict__ bias,
     const acc_t* __restrict__ pattern_scale, const acc_t* __restrict__ pattern_bias) {
@@ -563,6 +776,50 @@ TRIPTYCH_MULTIVERSION void store_affine(
     const acc_t a = scale[c], b = bias[c];
     for (int64_t x = 0; x < cols; ++x) d[x * sx] = static_cast<out_t>(r[x * lanes] * a + b);
   }
+}
+
+#if defined(TRIPTYCH_AVX2_KERNELS)
+// store_affine from 3- or 4-lane interleaved pixels into channel planes (column stride 1),
+// the common CHW float output: 8 pixels are loaded as two 4x4 blocks, transposed in
+// registers and written with one FMA and one contiguous store per channel, where the
+// portable loop does one strided scalar store per value. Reads one 4-lane vector per pixel,
+// so for 3 lanes the row needs one value of padding (rows from resample_rows carry kRowPad).
+TRIPTYCH_AVX2_FMA void store_affine_planar_c34_avx2(
+    const float* __restrict__ row, int64_t cols, int64_t channels, int64_t lanes, float* __restrict__ dst,
+    int64_t sc, const float* __restrict__ scale, const float* __restrict__ bias) {
+  __m256 a[4], b[4];
+  for (int64_t c = 0; c < 4; ++c) {
+    a[c] = _mm256_set1_ps(c < channels ? scale[c] : 0.f);
+    b[c] = _mm256_set1_ps(c < channels ? bias[c] : 0.f);
+  }
+  int64_t x = 0;
+  for (; x + 8 <= cols; x += 8) {
+    const float* p = row + x * lanes;
+    store_planes8(load_pixel_pair(p, p + 4 * lanes), load_pixel_pair(p + lanes, p + 5 * lanes),
+                  load_pixel_pair(p + 2 * lanes, p + 6 * lanes), load_pixel_pair(p + 3 * lanes, p + 7 * lanes),
+                  channels, dst + x, sc, a, b);
+  }
+  for (; x < cols; ++x) {
+    for (int64_t c = 0; c < channels; ++c) dst[c * sc + x] = std::fma(row[x * lanes + c], scale[c], bias[c]);
+  }
+}
+#endif
+
+// store_affine_portable, or its AVX2 version where it has one for the layout.
+template <typename acc_t, typename out_t>
+inline void store_affine(
+    const acc_t* row, int64_t cols, int64_t channels, int64_t lanes, out_t* dst, int64_t sx, int64_t sc,
+    const acc_t* scale, const acc_t* bias, const acc_t* pattern_scale, const acc_t* pattern_bias) {
+#if defined(TRIPTYCH_AVX2_KERNELS)
+  if constexpr (std::is_same<acc_t, float>::value && std::is_same<out_t, float>::value) {
+    if (sx == 1 && channels >= 3 && channels <= lanes && lanes <= 4 && cpu_has_avx2()) {
+      store_affine_planar_c34_avx2(row, cols, channels, lanes, dst, sc, scale, bias);
+      return;
+    }
+  }
+#endif
+  store_affine_portable<acc_t, out_t>(row, cols, channels, lanes, dst, sx, sc, scale, bias, pattern_scale,
+                                      pattern_bias);
 }
 
 }  // namespace

@@ -524,25 +524,13 @@ inline FixedPlan make_fixed_plan(const AxisTable<float>& ty, const AxisTable<flo
 // a dataset of same-sized images is resized with one plan, and building it (the float
 // windows, then their int16 quantisation) took about a quarter of a one-thread 500x375 ->
 // 224x224 HWC resize (benchmarks/RESULTS.md). Random crops (resized_crop) rarely repeat a
-// geometry and build theirs each call.
+// geometry and quantise theirs each call, from the cached float tables (cached_axis_table).
 inline std::shared_ptr<const FixedPlan> cached_fixed_plan(const Axis& ay, const Axis& ax,
                                                           const ImageView<uint8_t>& v) {
-  using Key = std::array<int64_t, 10>;
-  const Key key = {ay.in_size, ay.out_size, ay.interp, ay.antialias, ax.in_size,
-                   ax.out_size, ax.interp, ax.antialias, v.interleaved(), v.lanes()};
-  constexpr size_t kKept = 4;
-  thread_local std::vector<std::pair<Key, std::shared_ptr<const FixedPlan>>> recent;  // newest last
-  for (size_t i = 0; i < recent.size(); ++i) {
-    if (recent[i].first == key) {
-      std::rotate(recent.begin() + i, recent.begin() + i + 1, recent.end());
-      return recent.back().second;
-    }
-  }
-  auto plan = std::make_shared<const FixedPlan>(
-      make_fixed_plan(make_axis_table<float>(ay), make_axis_table<float>(ax), v));
-  if (recent.size() == kKept) recent.erase(recent.begin());
-  recent.emplace_back(key, plan);
-  return plan;
+  const std::array<int64_t, 10> key = {ay.in_size, ay.out_size, ay.interp, ay.antialias, ax.in_size,
+                                       ax.out_size, ax.interp, ax.antialias, v.interleaved(), v.lanes()};
+  return recently_made<FixedPlan, 4>(
+      key, [&] { return make_fixed_plan(*cached_axis_table<float>(ay), *cached_axis_table<float>(ax), v); });
 }
 
 struct FixedScratch {

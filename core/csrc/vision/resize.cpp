@@ -81,13 +81,13 @@ void resize_cpu_typed(const Tensor& input, Tensor& output, int interp, bool anti
       return;
     }
   }
-  const AxisTable<acc_t> ty = make_axis_table<acc_t>(ay);
-  const AxisTable<acc_t> tx = make_axis_table<acc_t>(ax);
+  const std::shared_ptr<const AxisTable<acc_t>> ty = cached_axis_table<acc_t>(ay);
+  const std::shared_ptr<const AxisTable<acc_t>> tx = cached_axis_table<acc_t>(ax);
   resample_images<in_t, acc_t>(
       in.n, out.h, out.w, view_of,
       [&](int64_t, const AxisTable<acc_t>*& y, const AxisTable<acc_t>*& x) {
-        y = &ty;
-        x = &tx;
+        y = ty.get();
+        x = tx.get();
       },
       [&](int64_t n, int64_t c0, int64_t channels, int64_t lanes, int64_t y, const acc_t* row) {
         store_converted<acc_t, in_t>(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh,

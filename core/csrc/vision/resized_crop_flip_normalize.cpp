@@ -55,6 +55,14 @@ void rcfn_cpu_typed(
         store_affine<acc_t, acc_t>(row, out.w, channels, lanes, dst + n * out.sn + c0 * out.sc + y * out.sh, out.sw,
                                    out.sc, affine.scale.data() + c0, affine.bias.data() + c0,
                                    pattern_scale.data(), pattern_bias.data());
+      },
+      [&](int64_t n, PlanarAffine<acc_t>& planar) {  // CHW output: the same values, fused (AVX2)
+        if (out.sw != 1) return;
+        planar.base = dst + n * out.sn;
+        planar.row_stride = out.sh;
+        planar.plane_stride = out.sc;
+        planar.scale = affine.scale.data();
+        planar.bias = affine.bias.data();
       });
 }
 
