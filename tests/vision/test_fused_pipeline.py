@@ -316,3 +316,21 @@ def test_a_1d_tensor_without_decode_image_fails_like_the_plain_chain():
             pipeline(torch.zeros(100, dtype=torch.uint8))
         errors.append(str(info.value))
     assert errors[0] == errors[1]
+
+
+def test_building_decode_image_loads_the_decoder_so_forked_workers_inherit_it():
+    # DataLoader workers are forked per epoch: a decoder imported on first use would be
+    # imported again by every worker of every epoch.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from triptych.vision import transforms as T\n"
+        "before = 'triptych.vision.io' in sys.modules\n"
+        "T.Compose([T.DecodeImage(), T.RandomResizedCrop(8), T.ToDtype(__import__('torch').float32, scale=True)])\n"
+        "print(before, 'triptych.vision.io' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
