@@ -8,7 +8,8 @@ ToDtype(float32, scale=True) -> Normalize; the loader stacks batches. Ours: ``Co
 Each epoch reseeds torch's generator, from which the loader seeds its workers; ours and
 torchvision draw crops and flips alike from a seed, so both sides do the same work.
 The loader's defaults otherwise: workers are forked for each epoch (that start-up is timed, on both
-sides) and use one intra-op thread each.
+sides) and use one intra-op thread each; the "persistent workers" rows keep them across epochs
+(``persistent_workers=True``), which leaves the per-sample work and the batches' transfer.
 Images: ``../shared/data/images`` (img*.jpg and large*.jpg together, each set repeated so an
 epoch has 256 samples).
 """
@@ -78,13 +79,13 @@ class TorchvisionFiles:
         return self.transform(decode_jpeg(read_file(self.paths[index])))
 
 
-def _loader(dataset_class, pattern: str):
+def _loader(dataset_class, pattern: str, persistent: bool = False):
     def make():
         import torch
         from torch.utils.data import DataLoader
 
         loader = DataLoader(dataset_class(_paths(pattern)), batch_size=32, num_workers=WORKERS,
-                            worker_init_fn=_one_thread)
+                            worker_init_fn=_one_thread, persistent_workers=persistent)
 
         def epoch():
             # The workers' seeds come from this generator: both sides crop and flip alike.
@@ -111,7 +112,12 @@ if __name__ == "__main__":
     if not DATA.exists():
         print(f"skipped: {DATA} not found")
         sys.exit(0)
-    ours = {f"{name}, {WORKERS} workers vs torchvision v2": _loader(OurFiles, pattern) for name, pattern in SETS.items()}
-    anchors = {name: _loader(TorchvisionFiles, pattern) for name, pattern in zip(ours, SETS.values())}
+    ours, anchors = {}, {}
+    for persistent in (False, True):
+        for name, pattern in SETS.items():
+            kind = "persistent workers" if persistent else "workers"
+            case = f"{name}, {WORKERS} {kind} vs torchvision v2"
+            ours[case] = _loader(OurFiles, pattern, persistent)
+            anchors[case] = _loader(TorchvisionFiles, pattern, persistent)
     main(f"DataLoader, {WORKERS} workers, JPEG files -> normalized 224x224 float batches of 32", __file__,
          ours, anchors, _versions, units=dict.fromkeys(ours, ("img/s", SAMPLES)), min_time=1.0)

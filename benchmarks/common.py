@@ -75,6 +75,11 @@ class AnchorWorker:
 
     def close(self) -> None:
         if self.proc is not None:
+            # Said, not signalled by closing stdin: processes this one forked since (DataLoader
+            # workers kept across epochs) hold the pipe open, so the worker would never see EOF.
+            if self.proc.poll() is None:
+                self.proc.stdin.write(json.dumps({"quit": True}) + "\n")
+                self.proc.stdin.flush()
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
 
@@ -90,6 +95,8 @@ def serve_anchor(cases: dict[str, Case], versions: Callable[[], dict]) -> None:
     prepared: dict[str, Callable[[], object]] = {}
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("quit"):
+            break
         name = request["case"]
         if name not in cases:
             print(json.dumps({"seconds": None}), flush=True)
