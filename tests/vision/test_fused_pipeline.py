@@ -308,6 +308,16 @@ def test_reduced_scale_off_decodes_at_full_scale_and_matches_the_plain_chain(see
     assert full_scale == [True] * 4  # the fused kernel ran, on a full-scale decode
 
 
+@pytest.mark.cuda
+def test_fused_runs_on_a_cuda_image(seeded_generator):
+    # The kernel's box and flip tensors must be made on the image's device.
+    fused, plain = pipelines(GEOMETRIES["RandomResizedCrop"], seed=17)
+    image = torch.randint(0, 256, (3, 40, 50), dtype=torch.uint8, generator=seeded_generator)
+    for _ in range(3):
+        a, b = fused(image.cuda()), plain(image)
+        assert a.is_cuda and levels(a.cpu(), b, True) <= 1.0
+
+
 def test_a_1d_tensor_without_decode_image_fails_like_the_plain_chain():
     fused, plain = pipelines(GEOMETRIES["Resize-int"], seed=1)
     errors = []

@@ -95,7 +95,6 @@ class DecodeImage(Transform):
         self.reduced_scale = bool(reduced_scale)
         _load_decoder()
 
-
     def decode(self, data: Any, **options: Any) -> Image:
         from ..io import decode_image  # Pillow: needed only where files are decoded
 
@@ -115,8 +114,8 @@ _KERNEL_DTYPES = (torch.uint8, torch.float32, torch.float64)
 _DECODED = Image(torch.zeros(1, 1, 1, dtype=torch.uint8))
 
 
-# The kernel's per-image flip flag, as the one-element bool tensors it takes (read only).
-_FLIPS = {False: torch.tensor([False]), True: torch.tensor([True])}
+# The kernel's per-image flip flag on the CPU, as the one-element bool tensors it takes (read only).
+_CPU_FLIPS = {False: torch.tensor([False]), True: torch.tensor([True])}
 
 
 def _antialias(value: bool | None) -> bool:
@@ -175,7 +174,9 @@ class FusedCropResizeNormalize(nn.Module):
         # The op itself, not the public wrapper: the arguments were built here (one image of a
         # kernel dtype, a box inside it, checked mean/std), and the op checks them again in C++.
         mean, std = self._channel_affine(image.shape[-3])
-        return vops.rcfn_op(image, torch.tensor([box]), _FLIPS[flip], size, self.mode, self.antialias,
+        device = image.device
+        flips = _CPU_FLIPS[flip] if device.type == "cpu" else torch.tensor([flip], device=device)
+        return vops.rcfn_op(image, torch.tensor([box], device=device), flips, size, self.mode, self.antialias,
                             mean, std, False)
 
     def _saturates(self) -> bool:
