@@ -163,6 +163,14 @@ def _per_channel(values: float | Sequence[float], channels: int, what: str) -> l
     return values
 
 
+def _mean_std(mean, std, channels: int) -> tuple[list[float], list[float]]:
+    """``mean`` and ``std`` as one float per channel (one value stands for all); std non-zero."""
+    mean, std = _per_channel(mean, channels, "mean"), _per_channel(std, channels, "std")
+    if any(s == 0 for s in std):
+        raise ValueError(f"std must be non-zero, got {std}")
+    return mean, std
+
+
 def normalize(
     image: torch.Tensor,
     mean: float | Sequence[float],
@@ -210,11 +218,7 @@ def normalize(
         image = image.float()
     elif image.dtype not in (torch.uint8, torch.float32, torch.float64):
         raise TypeError(f"normalize supports uint8 and floating-point images, got {image.dtype}")
-    channels = image.shape[-3]
-    mean = _per_channel(mean, channels, "mean")
-    std = _per_channel(std, channels, "std")
-    if any(s == 0 for s in std):
-        raise ValueError(f"std must be non-zero, got {std}")
+    mean, std = _mean_std(mean, std, image.shape[-3])
     return _normalize_op(image, mean, std, channels_last)
 
 
@@ -482,11 +486,7 @@ def resized_crop_flip_normalize(
         raise ValueError(f"need {n} flip flag(s), one per image, got {len(flip_rows)}")
     flips = flips.to(device=image.device, dtype=torch.bool).reshape(-1) if isinstance(flips, torch.Tensor) \
         else torch.tensor(flip_rows, dtype=torch.bool, device=image.device)
-    channels = image.shape[-3]
-    mean = _per_channel(mean, channels, "mean")
-    std = _per_channel(std, channels, "std")
-    if any(s == 0 for s in std):
-        raise ValueError(f"std must be non-zero, got {std}")
+    mean, std = _mean_std(mean, std, image.shape[-3])
     return rcfn_op(image, boxes, flips, size, interpolation, bool(antialias), mean, std, bool(channels_last))
 
 

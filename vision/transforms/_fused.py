@@ -163,11 +163,8 @@ class FusedCropResizeNormalize(nn.Module):
         """mean and std per channel, checked once per channel count as the public op checks them."""
         affine = self._affine.get(channels)
         if affine is None:
-            mean = vops._per_channel(self.mean if self.mean is not None else 0.0, channels, "mean")
-            std = vops._per_channel(self.std if self.std is not None else 1.0, channels, "std")
-            if any(s == 0 for s in std):
-                raise ValueError(f"std must be non-zero, got {std}")
-            affine = self._affine[channels] = (mean, std)
+            affine = self._affine[channels] = vops._mean_std(
+                self.mean if self.mean is not None else 0.0, self.std if self.std is not None else 1.0, channels)
         return affine
 
     def _run_kernel(self, image: torch.Tensor, box: list[int], size: list[int], flip: bool) -> torch.Tensor:
