@@ -26,7 +26,7 @@ unchanged; that is decided before any random draw.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -118,6 +118,12 @@ _DECODED = Image(torch.zeros(1, 1, 1, dtype=torch.uint8))
 _CPU_FLIPS = {False: torch.tensor([False]), True: torch.tensor([True])}
 
 
+class _Steps(NamedTuple):
+    decode: DecodeImage | None
+    geometry: nn.Module
+    flip: RandomHorizontalFlip | None
+
+
 def _antialias(value: bool | None) -> bool:
     return True if value is None else bool(value)
 
@@ -132,31 +138,30 @@ class FusedCropResizeNormalize(nn.Module):
         super().__init__()
         self.original = nn.ModuleList(original)
         kinds = {type(t): t for t in original}
-        self.decode: DecodeImage | None = kinds.get(DecodeImage)
-        self.geometry = next(t for t in original if isinstance(t, _GEOMETRY))
-        self.flip: RandomHorizontalFlip | None = kinds.get(RandomHorizontalFlip)
+        geometry = next(t for t in original if isinstance(t, _GEOMETRY))
+        # The steps the fast path consults, held once (they live in `original`) in a named
+        # tuple, not as submodules: a submodule attribute is read through
+        # nn.Module.__getattr__, a cost paid several times per image on the hot path.
+        self._steps = _Steps(kinds.get(DecodeImage), geometry, kinds.get(RandomHorizontalFlip))
         normalize: Normalize | None = kinds.get(Normalize)
         self.mean = normalize.mean if normalize else None
         self.std = normalize.std if normalize else None
         # Resolved once: the plan is fixed when Compose builds it.
-        self.mode = U._mode(getattr(self.geometry, "interpolation", "bilinear"))
-        self.antialias = _antialias(getattr(self.geometry, "antialias", True))
+        self.mode = U._mode(getattr(geometry, "interpolation", "bilinear"))
+        self.antialias = _antialias(getattr(geometry, "antialias", True))
         self._affine: dict[int, tuple[list[float], list[float]]] = {}  # per channel count
-        # The same three as a plain tuple: reading a submodule attribute goes through
-        # nn.Module.__getattr__, a cost paid several times per image on the hot path.
-        self._steps = (self.decode, self.geometry, self.flip)
 
     # -- the plan for one image --------------------------------------------------------------
 
     def _box_and_size(self, height: int, width: int) -> tuple[list[int], list[int]] | None:
         """Crop box (top, left, h, w) in the image and output (h, w); None: not coverable."""
-        (top, left, box_h, box_w), size = self._steps[1].crop_and_size(height, width)
+        (top, left, box_h, box_w), size = self._steps.geometry.crop_and_size(height, width)
         if top < 0 or left < 0 or top + box_h > height or left + box_w > width:
             return None  # CenterCrop pads: leave it to the plain chain
         return [top, left, box_h, box_w], list(size)
 
     def _draw_flip(self) -> bool:
-        flip = self._steps[2]
+        flip = self._steps.flip
         return flip is not None and flip.draw_apply()
 
     def _channel_affine(self, channels: int) -> tuple[list[float], list[float]]:
@@ -196,7 +201,7 @@ class FusedCropResizeNormalize(nn.Module):
     def _from_encoded(self, data: Any) -> torch.Tensor | None:
         if self._saturates():
             return None
-        decode = self._steps[0]
+        decode = self._steps.decode
         if decode.apply_exif_orientation:  # the crop is drawn on the rotated image
             return self._from_tensor(decode.decode(data))
         from ..io import EncodedImage
@@ -223,7 +228,7 @@ class FusedCropResizeNormalize(nn.Module):
         """Index of the one leaf the fast path handles, or None when the sample needs the chain:
         the chain acts on more than one item (two images; boxes, masks or keypoints that must
         follow the crop) or on a PIL image."""
-        encoded = [self.decode is not None and _is_encoded(leaf) for leaf in leaves]
+        encoded = [self._steps.decode is not None and _is_encoded(leaf) for leaf in leaves]
         seen_by_chain = [_DECODED if e else leaf for leaf, e in zip(leaves, encoded)]
         acted_on = [i for i, chosen in enumerate(select_inputs(seen_by_chain)) if chosen]
         if len(acted_on) != 1:
@@ -240,7 +245,7 @@ class FusedCropResizeNormalize(nn.Module):
         return sample
 
     def forward(self, *inputs: Any) -> Any:
-        if len(inputs) == 1 and self._steps[0] is not None and type(inputs[0]) in _ENCODED:
+        if len(inputs) == 1 and self._steps.decode is not None and type(inputs[0]) in _ENCODED:
             # The common sample: one encoded image alone (what the general path below decides
             # for it too, without flattening).
             out = self._from_encoded(inputs[0])
@@ -251,13 +256,13 @@ class FusedCropResizeNormalize(nn.Module):
         if index is None:
             return self._run_original(sample)
         leaf = leaves[index]
-        encoded = self.decode is not None and _is_encoded(leaf)
+        encoded = self._steps.decode is not None and _is_encoded(leaf)
         out = self._from_encoded(leaf) if encoded else self._from_tensor(leaf)
         if out is None:
             return self._run_original(sample)
         out = out.to(torch.float32)  # the run ends in ToDtype(float32): float64 input too
         # The plain chain would return an Image after DecodeImage or for an Image input.
-        if self.decode is not None or isinstance(leaf, Image):
+        if self._steps.decode is not None or isinstance(leaf, Image):
             out = Image(out)
         leaves[index] = out
         return pytree.tree_unflatten(leaves, spec)
