@@ -186,6 +186,11 @@ class MelScale(AudioTransform):
         return torch.matmul(self.fb.to(specgram.dtype).t(), specgram)  # no transposed copies
 
 
+# librosa.feature.melspectrogram's defaults (besides sr), shared by the librosa presets.
+_LIBROSA_MEL = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "pad_mode": "constant", "norm": "slaney",
+                "mel_scale": "slaney"}
+
+
 class MelSpectrogram(AudioTransform):
     """:class:`Spectrogram` followed by :class:`MelScale` (torchaudio's arguments and defaults:
     ``sample_rate=16000``, ``n_fft=400``, ``n_mels=128``, ``power=2.0``, htk scale, no norm).
@@ -228,8 +233,7 @@ class MelSpectrogram(AudioTransform):
             >>> MelSpectrogram.librosa()(torch.randn(22050)).shape
             torch.Size([128, 44])
         """
-        options = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "pad_mode": "constant", "norm": "slaney",
-                   "mel_scale": "slaney", **overrides}
+        options = {**_LIBROSA_MEL, **overrides}
         return cls(sample_rate=sample_rate, **options)
 
     def transform(self, waveform, params):
@@ -318,8 +322,7 @@ class MFCC(AudioTransform):
             >>> MFCC.librosa()(torch.randn(22050)).shape
             torch.Size([20, 44])
         """
-        options = {"n_fft": 2048, "hop_length": 512, "n_mels": 128, "pad_mode": "constant", "norm": "slaney",
-                   "mel_scale": "slaney", **melkwargs}
+        options = {**_LIBROSA_MEL, **melkwargs}
         return cls(sample_rate=sample_rate, n_mfcc=n_mfcc, norm="ortho", melkwargs=options)
 
     def transform(self, waveform, params):
