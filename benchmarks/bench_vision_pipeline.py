@@ -102,21 +102,20 @@ def _albumentations(pattern: str):
         data = [np.frombuffer(b, dtype=np.uint8) for b in _files(pattern)]
         pipeline = A.Compose([A.RandomResizedCrop(size=(224, 224)), A.HorizontalFlip(), A.Normalize(mean=MEAN, std=STD)])
 
+        def one(encoded):
+            rgb = cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+            return torch.from_numpy(pipeline(image=rgb)["image"]).permute(2, 0, 1)
+
         def run():
             out = []
             for k in range(PASSES):
                 pipeline.set_random_seed(k)
-                out += [_albumentations_one(pipeline, cv2, torch, b) for b in data]
+                out += [one(b) for b in data]
             return out
 
         return run
 
     return make
-
-
-def _albumentations_one(pipeline, cv2, torch, encoded):
-    rgb = cv2.cvtColor(cv2.imdecode(encoded, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-    return torch.from_numpy(pipeline(image=rgb)["image"]).permute(2, 0, 1)
 
 
 def _versions():
